@@ -1,0 +1,278 @@
+"""One table from error class to user message, and one handler that uses it.
+
+Engine errors carry facts (engine/errors.py); this module turns them into what a
+Discord user reads: what went wrong and what to change. Every command's error
+goes through `LtxTree.on_error`; buttons and reactions call `send_error` /
+`user_message` directly. Anything not in the table gets a generic message and a
+logged traceback. Failed jobs are rendered from their stored `error_code` and
+`error_detail` by `failure_text`, so old jobs read the same after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import discord
+from discord import app_commands
+
+from engine import errors as E
+
+log = logging.getLogger(__name__)
+
+GENERIC = "Something went wrong on our side. It has been logged; please try again later."
+
+
+# --- errors that only the Discord frontend raises -------------------------------------
+
+
+@dataclass(eq=False)
+class NotGuildAdmin(E.LtxError):
+    """A privileged command from someone without Manage Server (re-checked at run time)."""
+
+    user_id: int = 0
+
+    code: ClassVar[str] = "not_guild_admin"
+
+    def describe(self) -> str:
+        return f"user {self.user_id} lacks Manage Server"
+
+
+@dataclass(eq=False)
+class NotBotOwner(E.LtxError):
+    """A global switch from someone who is not in `settings.owner_ids`."""
+
+    user_id: int = 0
+
+    code: ClassVar[str] = "not_bot_owner"
+
+    def describe(self) -> str:
+        return f"user {self.user_id} is not a bot owner"
+
+
+@dataclass(eq=False)
+class GuildOnly(E.LtxError):
+    """Jobs belong to a server (its quotas, its queue settings); DMs are refused."""
+
+    code: ClassVar[str] = "guild_only"
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explain:
+    """How one error class reads: `live` from the exception's fields, `title` and
+    `advice` for a failure stored on a job (only its detail text survives)."""
+
+    title: str
+    advice: str
+    live: Callable[[Any], str] | None = None
+
+    def from_exception(self, exc: Any) -> str:
+        text = self.live(exc) if self.live else f"{self.title}: {exc.describe()}"
+        return f"{text}\n{self.advice}".strip() if self.advice else text
+
+
+NOT_CHARGED = "This was not charged to your quota."
+
+TABLE: dict[type[E.LtxError], Explain] = {
+    E.ParamInvalid: Explain(
+        "Invalid parameter",
+        "",
+        lambda e: f"**{e.param}** = `{e.value}` is not allowed. Allowed: {e.allowed}.",
+    ),
+    E.InputRejected: Explain(
+        "Attachment refused",
+        "",
+        lambda e: (
+            f"The attachment **{e.input_name}** was refused: {e.reason}. Accepted: {e.accepted}."
+        ),
+    ),
+    E.WorkflowInvalid: Explain(
+        "The server's workflow for this mode is broken",
+        f"An admin should check the bot's logs (`ltx-bot doctor`). {NOT_CHARGED}",
+        lambda e: f"The server's workflow for this mode is broken: {e.summary or 'invalid'}.",
+    ),
+    E.OutOfMemory: Explain(
+        "The GPU ran out of memory",
+        f"Try a smaller width/height, a shorter duration or the Fast preset. {NOT_CHARGED}",
+        lambda e: f"The GPU ran out of memory in {e.node_type or 'a node'}.",
+    ),
+    E.JobTimeout: Explain(
+        "The job took too long",
+        f"Try a shorter duration, a lower resolution or the Fast preset. {NOT_CHARGED}",
+        lambda e: f"The job took too long ({e.budget_s:.0f} s, attempt {e.attempts}).",
+    ),
+    E.Cancelled: Explain("Cancelled", "", lambda e: "The job was cancelled."),
+    E.ModelMissing: Explain(
+        "Model files are missing on this server",
+        f"An admin needs to run `ltx-bot models download`. {NOT_CHARGED}",
+        lambda e: (
+            f"Model files for **{e.mode or 'this mode'}** are missing on this server. "
+            f"An admin needs to run `ltx-bot models download --mode {e.mode}`."
+        ),
+    ),
+    E.ExecutionFailed: Explain(
+        "Generation failed",
+        f"Try again, or change the prompt or parameters. {NOT_CHARGED}",
+        lambda e: f"Generation failed in {e.node_type or 'a node'}: {e.message}",
+    ),
+    E.EngineUnavailable: Explain(
+        "The video engine is not running",
+        "Try again later; the server's admins have been told in the logs.",
+        lambda e: "The video engine is not running right now.",
+    ),
+    E.QuotaExceeded: Explain(
+        "Daily quota used up",
+        "",
+        lambda e: (
+            f"You have used your daily {quota_dimension(e.dimension)} "
+            f"({e.used:g} of {e.limit:g}). It resets <t:{int(e.resets_at)}:R>."
+        ),
+    ),
+    E.QueueFull: Explain(
+        "The queue is full",
+        "",
+        lambda e: (
+            f"You already have {e.cap} jobs waiting. Wait for one to finish, "
+            "or remove one with `/ltx cancel`."
+            if e.scope == "user"
+            else f"The queue is full ({e.cap} jobs). Try again in a few minutes."
+        ),
+    ),
+    E.QueuePaused: Explain(
+        "The queue is paused",
+        "",
+        lambda e: (
+            "The bot's owners have paused the queue everywhere. Try again later."
+            if e.scope == "global"
+            else "This server's admins have paused the queue. Try again later."
+        ),
+    ),
+    E.UserBanned: Explain(
+        "Banned",
+        "",
+        lambda e: (
+            "You are banned from using the bot on this server"
+            + (f": {e.reason}." if e.reason else ".")
+        ),
+    ),
+    E.ChannelNotAllowed: Explain(
+        "Not in this channel",
+        "",
+        lambda e: (
+            "The bot is not enabled in this channel. Use "
+            + ", ".join(f"<#{c}>" for c in e.allowed_channel_ids)
+            + "."
+        ),
+    ),
+    E.JobNotFound: Explain(
+        "No such job",
+        "",
+        lambda e: (
+            f"There is no job `{e.job_id}` on this server. `/ltx queue` lists the current ones."
+        ),
+    ),
+    E.NotJobOwner: Explain(
+        "Not your job",
+        "",
+        lambda e: (
+            f"Job `{e.job_id}` belongs to <@{e.owner_id}>; only they or a server admin can do that."
+        ),
+    ),
+    E.JobInterrupted: Explain(
+        "The job kept crashing the bot",
+        f"It was stopped after several restarts. Try other parameters. {NOT_CHARGED}",
+        lambda e: f"The job was interrupted by {e.attempts} restarts and was stopped.",
+    ),
+    E.SchemaTooNew: Explain(
+        "The bot's database is newer than the bot",
+        "An admin must upgrade ltx-bot.",
+        lambda e: "The bot's database was written by a newer version; an admin must upgrade.",
+    ),
+    NotGuildAdmin: Explain(
+        "Not allowed",
+        "",
+        lambda e: "You need the **Manage Server** permission for this.",
+    ),
+    NotBotOwner: Explain(
+        "Not allowed",
+        "",
+        lambda e: "Only the bot's owners can change global settings.",
+    ),
+    GuildOnly: Explain("Server only", "", lambda e: "Use this command in a server, not in DMs."),
+}
+
+
+def quota_dimension(dimension: str) -> str:
+    return {"jobs_per_day": "job quota", "gpu_seconds_per_day": "GPU-time quota"}.get(
+        dimension, "quota"
+    )
+
+
+def explain_for(cls: type) -> Explain | None:
+    """The entry of the closest class in the table (subclasses inherit)."""
+    for klass in cls.__mro__:
+        entry = TABLE.get(klass)  # type: ignore[arg-type]
+        if entry is not None:
+            return entry
+    return None
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The message for `exc`, or None if it is not a known error."""
+    entry = explain_for(type(exc))
+    return entry.from_exception(exc) if entry is not None else None
+
+
+def failure_text(code: str | None, detail: str | None) -> str:
+    """A stored failure (job.error_code, job.error_detail) as the card shows it."""
+    entry = next((v for k, v in TABLE.items() if k.code == code), None)
+    if entry is None:
+        return detail or "unknown error."
+    head = f"{entry.title}: {detail}" if detail else entry.title
+    return f"{head}\n{entry.advice}" if entry.advice else head
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """discord.py wraps exceptions raised in callbacks; find the original."""
+    while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
+        inner = getattr(error, "original", inner)
+        if inner is None:
+            break
+        error = inner
+    return error
+
+
+async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the user what went wrong, ephemerally, however far the interaction got."""
+    exc = unwrap(error)
+    text = user_message(exc)
+    if text is None:
+        if isinstance(exc, app_commands.NoPrivateMessage):
+            text = TABLE[GuildOnly].from_exception(GuildOnly())
+        elif isinstance(exc, app_commands.MissingPermissions):
+            text = TABLE[NotGuildAdmin].from_exception(NotGuildAdmin())
+        else:
+            log.error("unhandled error in interaction %s", interaction.id, exc_info=exc)
+            text = GENERIC
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not report an error to interaction %s", interaction.id, exc_info=True)
+
+
+class LtxTree(app_commands.CommandTree):
+    """The command tree with the one error handler every command shares."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await send_error(interaction, error)

@@ -1,0 +1,67 @@
+from dataclasses import dataclass
+
+from bot.cards._render import note_text, params_text, progress_bar, render_card
+from engine.jobs import JobStatus
+from tests.bot._jobs import make_job
+
+
+@dataclass
+class P:
+    fraction: float
+    node_type: str | None
+    step: int | None
+    total: int | None
+    elapsed_s: float
+
+
+def fields(card):
+    return {f["name"]: f["value"] for f in card.embed.to_dict()["fields"]}
+
+
+def test_queued_card_shows_id_mode_params_position_and_countdown_eta():
+    card = render_card(make_job(), position=3, eta=1_700_000_123.7)
+    d = card.embed.to_dict()
+    assert "abc12xyz" in d["title"] and "t2v" in d["title"]
+    assert "a cat on a skateboard" in d["description"]
+    f = fields(card)
+    assert "768×512" in f["Settings"] and "seed 7" in f["Settings"]
+    assert "position **3**" in f["Status"]
+    assert "<t:1700000123:R>" in f["Status"]
+    assert card.cancellable
+
+
+def test_running_card_shows_progress_node_and_step():
+    job = make_job(status=JobStatus.RUNNING, started_at=1000.0)
+    card = render_card(job, progress=P(0.5, "KSampler", 4, 8, 75.0))
+    status = fields(card)["Status"]
+    assert "50%" in status and "KSampler 4/8" in status and "1m 15s" in status
+    assert card.cancellable
+
+
+def test_finished_cards_are_not_cancellable_and_failures_say_what_to_change():
+    done = render_card(make_job(status=JobStatus.SUCCEEDED, started_at=1000.0, finished_at=1042.0))
+    assert "Done in 42s" in fields(done)["Status"] and not done.cancellable
+    failed = render_card(
+        make_job(
+            status=JobStatus.FAILED,
+            error_code="out_of_memory",
+            error_detail="out of GPU memory in VAEDecode: boom",
+        )
+    )
+    status = fields(failed)["Status"]
+    assert "VAEDecode" in status and "smaller width/height" in status
+    assert not failed.cancellable
+
+
+def test_restart_note_and_long_prompt_truncation():
+    job = make_job(note="restarted", params={"prompt": "x" * 1000})
+    card = render_card(job, position=1)
+    assert fields(card)["Note"] == note_text("restarted")
+    assert "back in the queue" in fields(card)["Note"]
+    assert len(card.embed.description) < 320
+
+
+def test_helpers():
+    assert progress_bar(0.0).endswith(" 0%") and progress_bar(1.5).endswith("100%")
+    assert params_text({}) == "defaults"
+    assert params_text({"duration_s": 5, "fps": 24, "preset": "fast"}) == "5 s · 24 fps · Fast"
