@@ -1,54 +1,220 @@
 """Which queued job runs next.
 
 The scheduler is pure in-memory asyncio state, rebuilt from the store at start
-(`load`). It never touches the store: the store is the truth about a job's
-status, the scheduler only about order. Queue positions and ETAs shown to users
-come from `positions()`, so they follow the real run order of the policy.
+(`load(recovery.queued)`). It never touches the store: the store is the truth
+about a job's status, the scheduler only about order. The jobs it hands out
+are as they were when put, so the worker calls `store.start(job.id)` and skips
+the job if that returns None (cancelled meanwhile). Queue positions and ETAs
+shown to users come from `positions()`/`ordered()`, so they follow the run
+order of the policy in force, not submission order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import heapq
+from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterable
+from typing import Literal
 
 from engine.jobs import Job
 
 
-class Scheduler:
-    """Common interface and the waiting machinery; policies decide the order."""
+def _key(job: Job) -> tuple[int, str]:
+    return (job.seq, job.id)
+
+
+class Scheduler(ABC):
+    """Common interface and the waiting machinery; a policy decides the order
+    through `_push`, `_pop`, `_drop` and `_order`."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    # --- policy hooks ----------------------------------------------------------
+
+    @abstractmethod
+    def _push(self, job: Job) -> None: ...
+
+    @abstractmethod
+    def _pop(self) -> Job:
+        """Take the next job out (only called when one is held)."""
+
+    @abstractmethod
+    def _drop(self, job: Job) -> None: ...
+
+    @abstractmethod
+    def _order(self) -> list[Job]: ...
+
+    # --- interface ---------------------------------------------------------------
 
     def put(self, job: Job) -> None:
         """Add a queued job. A job id already held raises ValueError."""
-        raise NotImplementedError
+        if job.id in self._jobs:
+            raise ValueError(f"job {job.id} is already queued")
+        self._jobs[job.id] = job
+        self._push(job)
+        self._wake_one()
 
     def load(self, jobs: Iterable[Job]) -> None:
         """Add many jobs at startup (e.g. `Recovery.queued`), in seq order."""
-        raise NotImplementedError
+        for job in sorted(jobs, key=_key):
+            self.put(job)
 
     async def get(self) -> Job:
         """Take the next job, waiting until one is there. Cancellation-safe: a
-        cancelled get takes nothing."""
-        raise NotImplementedError
+        cancelled get takes nothing, and a wake-up it received is passed on."""
+        while not self._jobs:
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            except asyncio.CancelledError:
+                if fut.done() and not fut.cancelled():
+                    self._wake_one()
+                raise
+            finally:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+        job = self._pop()
+        del self._jobs[job.id]
+        return job
+
+    def get_nowait(self) -> Job | None:
+        """The next job, or None when empty."""
+        if not self._jobs:
+            return None
+        job = self._pop()
+        del self._jobs[job.id]
+        return job
 
     def remove(self, job_id: str) -> bool:
         """Drop a waiting job (cancelled); False if it is not held."""
-        raise NotImplementedError
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return False
+        self._drop(job)
+        return True
+
+    def ordered(self) -> list[Job]:
+        """Held jobs in the order they will run if nothing else arrives."""
+        return self._order()
 
     def positions(self) -> list[str]:
-        """Job ids in the order they will run, if nothing else arrives."""
-        raise NotImplementedError
+        """Job ids in the order they will run if nothing else arrives."""
+        return [j.id for j in self._order()]
 
     def position(self, job_id: str) -> int | None:
         """1-based place in `positions()` (1 runs next), None if not held."""
-        raise NotImplementedError
+        if job_id not in self._jobs:
+            return None
+        return self.positions().index(job_id) + 1
 
     def __len__(self) -> int:
-        raise NotImplementedError
+        return len(self._jobs)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._jobs
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
 
 
 class FifoScheduler(Scheduler):
-    """Strict submission order (seq)."""
+    """Strict submission order (seq); a requeued job keeps its old place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: list[tuple[tuple[int, str], Job]] = []
+
+    def _push(self, job: Job) -> None:
+        bisect.insort(self._queue, (_key(job), job), key=lambda e: e[0])
+
+    def _pop(self) -> Job:
+        return self._queue.pop(0)[1]
+
+    def _drop(self, job: Job) -> None:
+        self._queue = [e for e in self._queue if e[1].id != job.id]
+
+    def _order(self) -> list[Job]:
+        return [job for _, job in self._queue]
 
 
 class RoundRobinScheduler(Scheduler):
-    """Turns across users: the least recently served user with a waiting job
-    goes next, FIFO within a user, so one user's ten jobs never block others."""
+    """Turns across users, FIFO within a user.
+
+    The next job belongs to the user served least recently (never served
+    counts as longest ago; ties go to the oldest waiting job). So with user A
+    holding ten jobs, a user B who submits one runs next, even if A's first job
+    was already taken, and every waiting user runs within one turn of each
+    other active user: nobody starves.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_user: dict[int, list[tuple[tuple[int, str], Job]]] = {}
+        self._last_served: dict[int, int] = {}
+        self._tick = 0
+
+    def _push(self, job: Job) -> None:
+        line = self._by_user.setdefault(job.user_id, [])
+        bisect.insort(line, (_key(job), job), key=lambda e: e[0])
+
+    def _rank(self, user_id: int, head: Job, last: dict[int, int]) -> tuple[int, int, str]:
+        return (last.get(user_id, 0), *_key(head))
+
+    def _pop(self) -> Job:
+        user = min(
+            self._by_user, key=lambda u: self._rank(u, self._by_user[u][0][1], self._last_served)
+        )
+        line = self._by_user[user]
+        job = line.pop(0)[1]
+        if not line:
+            del self._by_user[user]
+        self._tick += 1
+        self._last_served[user] = self._tick
+        return job
+
+    def _drop(self, job: Job) -> None:
+        line = [e for e in self._by_user.get(job.user_id, []) if e[1].id != job.id]
+        if line:
+            self._by_user[job.user_id] = line
+        else:
+            self._by_user.pop(job.user_id, None)
+
+    def _order(self) -> list[Job]:
+        """Replays `_pop` on a copy: a heap of each user's next job."""
+        tick = self._tick
+        heap = [
+            (self._rank(u, line[0][1], self._last_served), u, 0)
+            for u, line in self._by_user.items()
+        ]
+        heapq.heapify(heap)
+        out: list[Job] = []
+        while heap:
+            _, user, i = heapq.heappop(heap)
+            line = self._by_user[user]
+            out.append(line[i][1])
+            tick += 1
+            if i + 1 < len(line):
+                heapq.heappush(heap, ((tick, *_key(line[i + 1][1])), user, i + 1))
+        return out
+
+
+SchedulerPolicy = Literal["fifo", "round_robin"]
+
+
+def make_scheduler(policy: SchedulerPolicy = "round_robin") -> Scheduler:
+    """The scheduler for a configured policy name."""
+    if policy == "fifo":
+        return FifoScheduler()
+    if policy == "round_robin":
+        return RoundRobinScheduler()
+    raise ValueError(f"unknown scheduler policy {policy!r}; use 'fifo' or 'round_robin'")

@@ -2,6 +2,7 @@
 
 from engine.jobs._quota import QuotaLimit, QuotaRule, QuotaScope, QuotaStatus, day_window
 from engine.jobs.admin import AuditEntry, Ban, GuildSettings
+from engine.jobs.admission import check_admission
 from engine.jobs.model import TERMINAL, TRANSITIONS, Job, JobStatus, Recovery
 from engine.jobs.store import JobStore
 
@@ -19,5 +20,6 @@ __all__ = [
     "QuotaScope",
     "QuotaStatus",
     "Recovery",
+    "check_admission",
     "day_window",
 ]
