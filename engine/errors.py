@@ -293,3 +293,64 @@ class SchemaTooNew(LtxError):
             f"{self.path} has schema version {self.found}, this ltx-bot knows up to "
             f"{self.known}; upgrade ltx-bot or use another data dir"
         )
+
+
+@dataclass(eq=False)
+class RunInterrupted(LtxError):
+    """A run stopped on request. The engine turns it into Cancelled or JobTimeout,
+    depending on who asked; it never reaches users as itself."""
+
+    code: ClassVar[str] = "run_interrupted"
+    prompt_id: str = ""
+
+    def describe(self) -> str:
+        return f"run {self.prompt_id} interrupted"
+
+
+@dataclass(eq=False)
+class BindingInvalid(LtxError):
+    """An `ltx:` title cannot be resolved to a node input, or a value does not fit
+    the input it is bound to. `node_id` is empty when no single node is at fault."""
+
+    param: str = ""
+    node_id: str = ""
+    reason: str = ""
+
+    code: ClassVar[str] = "binding_invalid"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        where = f" on node #{self.node_id}" if self.node_id else ""
+        what = f"binding '{self.param}'" if self.param else "binding"
+        return f"{what}{where}: {self.reason}"
+
+
+@dataclass(eq=False)
+class UnboundParam(LtxError):
+    """A value was given for a parameter that the workflow binds nowhere
+    (a typo in `--set`, or a parameter this workflow does not take)."""
+
+    param: str = ""
+    bound: tuple[str, ...] = ()
+
+    code: ClassVar[str] = "param_unbound"
+
+    def describe(self) -> str:
+        known = ", ".join(self.bound) or "none"
+        return f"the workflow binds no parameter '{self.param}'; it binds: {known}"
+
+
+@dataclass(eq=False)
+class WorkflowMissing(LtxError):
+    """A mode's workflow file is absent or unreadable, or lacks a binding the mode
+    cannot do without (`output`, a media slot, the prompt)."""
+
+    mode: str = ""
+    path: str = ""
+    reason: str = ""
+
+    code: ClassVar[str] = "workflow_missing"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"workflow for {self.mode or 'this mode'} ({self.path}): {self.reason}"

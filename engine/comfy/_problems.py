@@ -1,0 +1,105 @@
+"""Turning ComfyUI's validation and execution reports into typed errors.
+
+ComfyUI reports problems as nested dicts meant for its web UI. This module is
+the one place that reads them, so the rest of the engine deals only in
+`WorkflowInvalid`, `ModelMissing`, `OutOfMemory` and `ExecutionFailed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import (
+    ExecutionFailed,
+    ModelMissing,
+    NodeProblem,
+    OutOfMemory,
+    WorkflowInvalid,
+)
+
+MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft", ".onnx")
+
+
+def _problem(node_id: str, class_type: str, err: dict[str, Any]) -> NodeProblem:
+    extra = err.get("extra_info") or {}
+    return NodeProblem(
+        node_id=str(node_id),
+        class_type=str(class_type),
+        input_name=extra.get("input_name"),
+        message=str(err.get("message", "invalid")),
+        details=str(err.get("details", "")),
+    )
+
+
+def _missing_model(err: dict[str, Any]) -> str | None:
+    if err.get("type") != "value_not_in_list":
+        return None
+    value = (err.get("extra_info") or {}).get("received_value")
+    if isinstance(value, str) and value.lower().endswith(MODEL_SUFFIXES):
+        return value
+    return None
+
+
+def classify_validation(
+    prompt: dict[str, Any],
+    outputs: list[str],
+    ok: bool,
+    error: dict[str, Any] | None,
+    good_outputs: list[str],
+    node_errors: dict[str, Any],
+) -> None:
+    """Raise unless the prompt is fully valid.
+
+    ComfyUI calls a prompt valid when ANY output validates; a job needs every
+    intended output and no node errors at all.
+    """
+    problems: list[NodeProblem] = []
+    missing_models: list[str] = []
+    for node_id, entry in node_errors.items():
+        class_type = entry.get("class_type") or prompt.get(node_id, {}).get("class_type", "?")
+        for err in entry.get("errors", []):
+            model = _missing_model(err)
+            if model is not None:
+                missing_models.append(model)
+            problems.append(_problem(node_id, class_type, err))
+    if missing_models:
+        raise ModelMissing(files=tuple((name, 0) for name in dict.fromkeys(missing_models)))
+    missing_outputs = [o for o in outputs if o not in good_outputs]
+    if ok and not problems and not missing_outputs:
+        return
+    if not problems and error is not None:
+        node_id = str((error.get("extra_info") or {}).get("node_id", "")) or "-"
+        class_type = prompt.get(node_id, {}).get("class_type", "-")
+        problems.append(_problem(node_id, class_type, error))
+    for node_id in missing_outputs if not problems else ():
+        problems.append(
+            NodeProblem(
+                node_id=node_id,
+                class_type=prompt.get(node_id, {}).get("class_type", "?"),
+                input_name=None,
+                message="output did not validate",
+                details="an upstream node failed validation",
+            )
+        )
+    summary = (error or {}).get("message") or "workflow failed validation"
+    raise WorkflowInvalid(problems=tuple(problems), summary=str(summary))
+
+
+def is_oom(exception_type: str, message: str) -> bool:
+    text = f"{exception_type} {message}".lower()
+    return "outofmemory" in text.replace(" ", "") or "out of memory" in text
+
+
+def classify_execution_error(data: dict[str, Any]) -> Exception:
+    exception_type = str(data.get("exception_type", ""))
+    message = str(data.get("exception_message", "")).strip()
+    node_type = str(data.get("node_type", "?"))
+    node_id = str(data.get("node_id", "?"))
+    if is_oom(exception_type, message):
+        return OutOfMemory(node_type=node_type, message=message.splitlines()[0] if message else "")
+    return ExecutionFailed(
+        node_id=node_id,
+        node_type=node_type,
+        message=message.splitlines()[0] if message else exception_type,
+        exception_type=exception_type,
+    )

@@ -1,0 +1,173 @@
+"""A stand-in for ComfyUI's `PromptServer`.
+
+ComfyUI's executor and some core nodes talk to `server.PromptServer.instance`
+(`send_sync`, `client_id`, `last_node_id`, `queue_updated`, ...). In library mode
+there is no web server, so this object takes its place and turns the untyped
+`(event, dict)` messages into typed events for the run in progress.
+
+The real `server.py` is not imported: it pulls in the web frontend, user and
+model managers and their optional packages, none of which a headless engine
+needs. Instead a module named `server` holding this class is registered before
+any node is imported (`install()`), which is what `from server import
+PromptServer` in core nodes resolves to.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from engine.comfy.types import (
+    ExecutionStarted,
+    NodeFinished,
+    NodeStarted,
+    RuntimeEvent,
+    StepProgress,
+)
+
+EventSink = Callable[[RuntimeEvent], None]
+
+
+class RunTracker:
+    """Follows one prompt's messages and emits each typed event exactly once."""
+
+    def __init__(self, prompt_id: str, prompt: dict[str, Any], sink: EventSink) -> None:
+        self.prompt_id = prompt_id
+        self._classes = {nid: node.get("class_type", "?") for nid, node in prompt.items()}
+        self._sink = sink
+        self._started: set[str] = set()
+        self._finished: set[str] = set()
+        self._current: str | None = None
+        self.cached: tuple[str, ...] = ()
+        self.executed = 0
+
+    def _start(self, node_id: str) -> None:
+        if node_id in self._started:
+            return
+        if self._current is not None and self._current != node_id:
+            self._finish(self._current)
+        self._started.add(node_id)
+        self._current = node_id
+        self._sink(NodeStarted(self.prompt_id, node_id, self._classes.get(node_id, "?")))
+
+    def _finish(self, node_id: str) -> None:
+        if node_id in self._finished or node_id not in self._started:
+            return
+        self._finished.add(node_id)
+        self.executed += 1
+        if self._current == node_id:
+            self._current = None
+        self._sink(NodeFinished(self.prompt_id, node_id))
+
+    def message(self, event: str, data: dict[str, Any]) -> None:
+        if data.get("prompt_id") not in (None, self.prompt_id):
+            return
+        if event == "execution_cached":
+            self.cached = tuple(str(n) for n in data.get("nodes", ()))
+            runnable = len(self._classes) - len(self.cached)
+            self._sink(ExecutionStarted(self.prompt_id, max(runnable, 0)))
+        elif event == "executing":
+            node = data.get("node")
+            if node is None:
+                if self._current is not None:
+                    self._finish(self._current)
+            else:
+                self._start(str(node))
+        elif event == "executed":
+            self._finish(str(data.get("node")))
+        elif event == "progress_state":
+            # Newer ComfyUI reports per-node states; map them onto the same events.
+            for node_id, state in (data.get("nodes") or {}).items():
+                status = state.get("state") if isinstance(state, dict) else None
+                if status == "running":
+                    self._start(str(node_id))
+                elif status == "finished":
+                    self._start(str(node_id))
+                    self._finish(str(node_id))
+
+    def step(self, value: int, total: int, node_id: str | None) -> None:
+        node = node_id if node_id is not None else self._current
+        self._sink(StepProgress(self.prompt_id, node, int(value), int(total)))
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._finish(self._current)
+
+
+class PromptServerStandIn:
+    """The attributes ComfyUI reads or writes on its server object, across versions."""
+
+    instance: ClassVar[PromptServerStandIn | None] = None
+
+    def __init__(self) -> None:
+        self.client_id: str | None = None
+        self.last_node_id: str | None = None
+        self.last_prompt_id: str | None = None
+        self.sockets: dict[str, Any] = {}
+        self.sockets_metadata: dict[str, Any] = {}
+        self.supports: set[str] = set()
+        self.number = 0
+        self.prompt_queue = None
+        self.loop = None
+        self.routes = _Routes()
+        self.user_manager = None
+        self.on_prompt_handlers: list[Any] = []
+        self._lock = threading.Lock()
+        self._tracker: RunTracker | None = None
+
+    # -- what the runtime uses -------------------------------------------------
+    def track(self, tracker: RunTracker | None) -> None:
+        with self._lock:
+            self._tracker = tracker
+
+    def progress(self, value: int, total: int, node_id: str | None) -> None:
+        tracker = self._tracker
+        if tracker is not None:
+            tracker.step(value, total, node_id)
+
+    # -- what ComfyUI calls ----------------------------------------------------
+    def send_sync(self, event: Any, data: Any, sid: str | None = None) -> None:
+        tracker = self._tracker
+        if tracker is not None and isinstance(event, str) and isinstance(data, dict):
+            tracker.message(event, data)
+
+    async def send(self, event: Any, data: Any, sid: str | None = None) -> None:
+        self.send_sync(event, data, sid)
+
+    async def send_json(self, event: Any, data: Any, sid: str | None = None) -> None:
+        self.send_sync(event, data, sid)
+
+    def send_progress_text(self, text: Any, node_id: Any, sid: str | None = None) -> None:
+        """Nodes print status text to the UI this way; there is no UI here."""
+
+    def queue_updated(self) -> None:
+        """There is no browser queue to refresh."""
+
+    def add_on_prompt_handler(self, handler: Any) -> None:
+        self.on_prompt_handlers.append(handler)
+
+
+class _Routes:
+    """Accepts route registrations from custom nodes and ignores them."""
+
+    def _register(self, *_args: Any, **_kwargs: Any) -> Callable[[Any], Any]:
+        return lambda handler: handler
+
+    get = post = put = patch = delete = route = _register
+
+    def static(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+def install() -> PromptServerStandIn:
+    """Register a `server` module holding the stand-in, before nodes import it."""
+    stand_in = PromptServerStandIn()
+    PromptServerStandIn.instance = stand_in
+    module = types.ModuleType("server")
+    module.PromptServer = PromptServerStandIn  # type: ignore[attr-defined]
+    module.__doc__ = "ltx-bot's headless stand-in for ComfyUI's server module"
+    sys.modules["server"] = module
+    return stand_in
