@@ -50,15 +50,15 @@ def split_statements(sql: str) -> list[str]:
     """Split a script into single statements. sqlite3.complete_statement knows
     about strings, comments and trigger bodies, so a ';' inside them is safe."""
     out, buf = [], ""
-    for piece in sql.split(";"):
+    *pieces, tail = sql.split(";")
+    for piece in pieces:
         buf += piece + ";"
         if sqlite3.complete_statement(buf):
-            stmt = buf.strip()
-            if _has_code(stmt):
-                out.append(stmt)
+            if _has_code(buf):
+                out.append(buf.strip())
             buf = ""
-    if _has_code(buf[:-1]):
-        raise ValueError(f"incomplete SQL statement at the end: {buf[:-1].strip()[:80]!r}")
+    if _has_code(buf + tail):
+        raise ValueError(f"incomplete SQL statement at the end: {(buf + tail).strip()[:80]!r}")
     return out
 
 

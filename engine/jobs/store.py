@@ -35,6 +35,11 @@ _ID_TRIES = 8
 RESTARTED_NOTE = "restarted"
 
 
+def _opt_float(v: float | None) -> float | None:
+    # RETURNING hands back values before column affinity, so 30 may come as int.
+    return None if v is None else float(v)
+
+
 def _job(row: sqlite3.Row) -> Job:
     return Job(
         id=row["id"],
@@ -47,9 +52,9 @@ def _job(row: sqlite3.Row) -> Job:
         inputs=MappingProxyType(json.loads(row["inputs"])),
         status=JobStatus(row["status"]),
         attempts=row["attempts"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
+        created_at=float(row["created_at"]),
+        started_at=_opt_float(row["started_at"]),
+        finished_at=_opt_float(row["finished_at"]),
         error_code=row["error_code"],
         error_detail=row["error_detail"],
         system_fault=bool(row["system_fault"]),
