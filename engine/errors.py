@@ -354,3 +354,22 @@ class WorkflowMissing(LtxError):
 
     def describe(self) -> str:
         return f"workflow for {self.mode or 'this mode'} ({self.path}): {self.reason}"
+
+
+@dataclass(eq=False)
+class OutputTooLarge(LtxError):
+    """Even the bottom of the quality ladder did not fit the upload limit (a
+    very long video against a tiny limit). The full-quality file is kept."""
+
+    size_bytes: int = 0
+    limit_bytes: int = 0
+    rungs_tried: int = 0
+
+    code: ClassVar[str] = "output_too_large"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return (
+            f"the video is still {self.size_bytes / 2**20:.1f} MiB after {self.rungs_tried} "
+            f"encodes; the upload limit is {self.limit_bytes / 2**20:.1f} MiB"
+        )

@@ -1,0 +1,93 @@
+"""Sandbox child: probe or normalize one untrusted media file, then exit.
+
+Run by `sandbox.run_child` as `python -E -s _child.py '<json job>'` with a bare
+environment (no bot token). It caps its own address space, CPU time, output file
+size and core dumps *before* FFmpeg is loaded, so a hostile file that makes a
+decoder allocate, spin or crash takes down only this process. It prints one
+JSON line: the result, or {"error": kind, ...}. Imports only the standard
+library, PyAV and its sibling `_transcode`.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import sys
+from fractions import Fraction
+
+
+def _cap(memory_mb: int, cpu_s: int, fsize_bytes: int) -> None:
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Writing past RLIMIT_FSIZE then fails with EFBIG instead of killing us silently.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _run(job: dict) -> dict:
+    import _transcode as t
+
+    with t.open_input(job["path"], job["demuxer"]) as container:
+        if job["op"] == "probe":
+            facts = t.stream_facts(container)
+            video = facts["video"]
+            side = job["max_side"]
+            if video and max(video["width"], video["height"]) > side:
+                facts["decoded"] = {}  # too big to touch: the parent refuses it
+            else:
+                facts["decoded"] = t.first_frames(container, tuple(job["kinds"]))
+            return facts
+        if job["op"] == "audio":
+            return {"duration_s": t.transcode_wav(container, job["dst"], max_s=job["max_s"])}
+        if job["op"] == "video":
+            v = job["video"]
+            spec = t.VideoSpec(
+                width=v["width"],
+                height=v["height"],
+                fps=Fraction(*v["fps"]),
+                rotation=v["rotation"],
+                crf=v["crf"],
+                preset=v["preset"],
+                threads=v["threads"],
+            )
+            audio = t.AudioSpec(bitrate=job["audio_bitrate"]) if job["audio_bitrate"] else None
+            written = t.transcode_mp4(container, job["dst"], spec, audio, max_s=job["max_s"])
+            return {
+                "width": written.width,
+                "height": written.height,
+                "fps": written.fps,
+                "duration_s": written.duration_s,
+                "has_audio": written.has_audio,
+                "frames": written.frames,
+            }
+    raise ValueError(f"unknown op {job['op']!r}")
+
+
+def main() -> int:
+    job = json.loads(sys.argv[1])
+    _cap(job["memory_mb"], job["cpu_s"], job["fsize_bytes"])
+    try:
+        import _transcode as t
+        import av
+    except MemoryError:
+        print(json.dumps({"error": "memory"}), flush=True)
+        return 3
+    try:
+        result = _run(job)
+    except t.TooLong as exc:
+        result = {"error": "too_long", "seconds": exc.seconds}
+    except t.NoFrames as exc:
+        result = {"error": "no_frames", "detail": str(exc)}
+    except MemoryError:  # includes FFmpeg's ENOMEM (av.error.MemoryError)
+        result = {"error": "memory"}
+    except (av.error.FFmpegError, OSError, ValueError, EOFError) as exc:
+        result = {"error": "invalid", "detail": str(exc)[:300]}
+    print(json.dumps(result), flush=True)
+    return 3 if "error" in result else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
