@@ -193,6 +193,33 @@ TABLE: dict[type[E.LtxError], Explain] = {
         "An admin must upgrade ltx-bot.",
         lambda e: "The bot's database was written by a newer version; an admin must upgrade.",
     ),
+    E.RunInterrupted: Explain("Stopped", "", lambda e: "The run was stopped."),
+    E.BindingInvalid: Explain(
+        "The server's workflow does not fit this mode",
+        f"An admin should check the workflow's `ltx:` titles (`ltx-bot doctor`). {NOT_CHARGED}",
+        lambda e: f"The server's workflow cannot take **{e.param or 'a parameter'}**: {e.reason}.",
+    ),
+    E.UnboundParam: Explain(
+        "Parameter not supported",
+        "",
+        lambda e: (
+            f"This server's workflow has no **{e.param}** parameter. "
+            f"It takes: {', '.join(e.bound) or 'none'}."
+        ),
+    ),
+    E.WorkflowMissing: Explain(
+        "This mode is not set up on this server",
+        f"An admin should check the workflows folder (`ltx-bot doctor`). {NOT_CHARGED}",
+        lambda e: f"The **{e.mode or 'requested'}** mode is not set up on this server: {e.reason}.",
+    ),
+    E.OutputTooLarge: Explain(
+        "The video does not fit this server's upload limit",
+        "The full-quality file is kept; try a shorter duration or a lower resolution.",
+        lambda e: (
+            f"The video is still {e.size_bytes / 2**20:.1f} MB after "
+            f"{e.rungs_tried} encodes; this server takes {e.limit_bytes / 2**20:.1f} MB."
+        ),
+    ),
     NotGuildAdmin: Explain(
         "Not allowed",
         "",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 
 from bot.errors import failure_text
+from bot.ports import ProgressLike
 
 PROMPT_SHOWN = 300
 BAR_CELLS = 12
@@ -26,14 +27,6 @@ COLOURS = {
     "failed": discord.Colour.red(),
     "cancelled": discord.Colour.dark_grey(),
 }
-
-
-class ProgressLike(Protocol):
-    fraction: float
-    node_type: str | None
-    step: int | None
-    total: int | None
-    elapsed_s: float
 
 
 @dataclass(frozen=True)

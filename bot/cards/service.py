@@ -1,0 +1,227 @@
+"""Job cards: one channel message per job, kept current without flooding Discord.
+
+Engine events must never wait on Discord, so `CardService.update` only hands
+the newest job state to the job's card actor: one owned task per active job
+that posts the card (if nobody has), edits it at most as often as the throttle
+allows (coalescing everything that arrived meanwhile into one edit), and at the
+end makes the final edit and hands the job to delivery. Whoever sees a job
+first (the command that submitted it, an engine event, startup recovery)
+creates the actor, so a card is posted exactly once per process, and the
+store's `card_message_id` makes it once across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import discord
+
+from bot.cards._render import render_card
+from bot.cards._throttle import EditThrottle, ThrottlePolicy
+from bot.delivery.service import Delivery
+from bot.ports import EnginePort
+from bot.retry.buttons import card_view
+from bot.tasks import TaskOwner
+from engine.jobs import Job, JobStatus, JobStore
+
+log = logging.getLogger(__name__)
+
+REFRESH_TOP = 10  # queued cards whose position is refreshed when the queue moves
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def card_nonce(job_id: str) -> str:
+    """Discord de-duplicates a repeated card post (crash between post and store)."""
+    return f"ltxc-{job_id}"
+
+
+class CardService:
+    """Owns the card actors. Methods are safe to call from engine callbacks."""
+
+    def __init__(
+        self,
+        *,
+        client: discord.Client,
+        store: JobStore,
+        engine: EnginePort,
+        delivery: Delivery,
+        tasks: TaskOwner,
+        policy: ThrottlePolicy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.engine = engine
+        self.delivery = delivery
+        self.tasks = tasks
+        self.policy = policy
+        self.clock = clock
+        self._actors: dict[str, _CardActor] = {}
+
+    def update(self, job: Job, progress: Any = None, *, recovering: bool = False) -> None:
+        """The newest state of `job` (and its progress, while running)."""
+        actor = self._actors.get(job.id)
+        if actor is None:
+            if self.tasks.closed:
+                return
+            actor = _CardActor(self, job, recovering=recovering)
+            self._actors[job.id] = actor
+            actor.start()
+        changed = actor.feed(job, progress)
+        if changed:
+            self.queue_moved()
+
+    async def card_for(self, job: Job) -> int | None:
+        """Make sure `job` has a card and return its message id once posted
+        (callers bound the wait with `asyncio.timeout`)."""
+        self.update(job)
+        actor = self._actors.get(job.id)
+        if actor is None:
+            fresh = await self.store.get(job.id)
+            return fresh.card_message_id if fresh else None
+        await actor.posted.wait()
+        return actor.card_id
+
+    def queue_moved(self) -> None:
+        """Positions changed: wake the cards near the front of the queue."""
+        for actor in list(self._actors.values()):
+            if actor.job.status is JobStatus.QUEUED:
+                position = self.engine.position(actor.job.id)
+                if position is not None and position <= REFRESH_TOP:
+                    actor.wake.set()
+
+    def _forget(self, actor: _CardActor) -> None:
+        if self._actors.get(actor.job.id) is actor:
+            del self._actors[actor.job.id]
+
+
+class _CardActor:
+    """The one task that writes one job's card."""
+
+    def __init__(self, service: CardService, job: Job, *, recovering: bool) -> None:
+        self.s = service
+        self.job = job
+        self.recovering = recovering
+        self.progress: Any = None
+        self.card_id: int | None = None
+        self.posted = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.finished = asyncio.Event()
+        self.throttle = EditThrottle(service.policy)
+        self._shown: dict[str, Any] | None = None
+
+    def start(self) -> None:
+        self.s.tasks.spawn(self._run(), name=f"card:{self.job.id}")
+
+    def feed(self, job: Job, progress: Any) -> bool:
+        """Take a newer state; returns whether the status changed."""
+        if self.job.terminal and not job.terminal:
+            return False  # a late event for a job already finished
+        changed = job.status is not self.job.status
+        self.job = job
+        if job.status is JobStatus.RUNNING:
+            self.throttle.start(self.s.clock())
+            if progress is not None:
+                self.progress = progress
+        else:
+            self.progress = None
+        if job.terminal:
+            self.finished.set()
+        self.wake.set()
+        return changed
+
+    async def _run(self) -> None:
+        try:
+            await self.s.client.wait_until_ready()
+            fresh = await self.s.store.get(self.job.id)
+            if fresh is None:
+                return
+            if fresh.terminal and not self.job.terminal:
+                self.feed(fresh, None)
+            self.card_id = fresh.card_message_id
+            if fresh.terminal and fresh.delivered:
+                return  # a finished story: never touched again
+            if self.card_id is None:
+                await self._post()
+            else:
+                self.wake.set()
+            self.posted.set()
+            await self._follow()
+            await self._edit()
+            await self.s.delivery.deliver(
+                self.job, card_id=self.card_id, recovering=self.recovering
+            )
+        finally:
+            self.posted.set()
+            self.s._forget(self)
+
+    async def _follow(self) -> None:
+        """Edit while the job lives: wait for news, respect the throttle, coalesce."""
+        while not self.job.terminal:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.job.terminal:
+                return
+            delay = self.throttle.delay(self.s.clock())
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self.finished.wait()
+                if self.job.terminal:
+                    return
+                self.wake.clear()
+            await self._edit()
+
+    def _render(self) -> tuple[discord.Embed, discord.ui.View | None]:
+        job = self.job
+        live = not job.terminal
+        card = render_card(
+            job,
+            position=self.s.engine.position(job.id) if live else None,
+            eta=self.s.engine.eta(job.id) if live else None,
+            progress=self.progress,
+        )
+        return card.embed, card_view(job.id) if card.cancellable else None
+
+    async def _post(self) -> None:
+        embed, view = self._render()
+        channel = self.s.client.get_partial_messageable(
+            self.job.channel_id, guild_id=self.job.guild_id
+        )
+        try:
+            message = await channel.send(
+                embed=embed, view=view, allowed_mentions=NO_MENTIONS, nonce=card_nonce(self.job.id)
+            )
+        except discord.HTTPException:
+            log.warning("could not post the card of job %s", self.job.id, exc_info=True)
+            return
+        self.card_id = message.id
+        await self.s.store.set_card(self.job.id, message.id)
+        self._shown = embed.to_dict()
+        self.throttle.mark(self.s.clock())
+
+    async def _edit(self) -> None:
+        if self.card_id is None:
+            return
+        embed, view = self._render()
+        shown = embed.to_dict()
+        if shown == self._shown:
+            return
+        channel = self.s.client.get_partial_messageable(
+            self.job.channel_id, guild_id=self.job.guild_id
+        )
+        try:
+            await channel.get_partial_message(self.card_id).edit(embed=embed, view=view)
+        except discord.NotFound:
+            log.info("card %s of job %s is gone; not editing it", self.card_id, self.job.id)
+            self.card_id = None
+        except discord.HTTPException:
+            log.warning("could not edit the card of job %s", self.job.id, exc_info=True)
+        else:
+            self._shown = shown
+        self.throttle.mark(self.s.clock())

@@ -1,0 +1,159 @@
+"""The Discord client: composition of the frontend's parts, and the JobEvents sink.
+
+`LtxBot(settings, engine, store, ...)` takes every dependency explicitly (the
+app composes it) and sets itself as `engine.events`. Engine events only hand
+job states to the card service and return at once; card edits and deliveries
+run in owned tasks that `close()` cancels and awaits. On startup the bot
+syncs its commands, then finishes what a previous process left: undelivered
+results are delivered (never twice), cards of requeued or card-less jobs are
+brought up to date.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot._endpoints import configure_endpoints
+from bot.actor import actor_from_interaction
+from bot.admin.cog import AdminCog
+from bot.cards._throttle import ThrottlePolicy
+from bot.cards.service import REFRESH_TOP, CardService
+from bot.delivery.service import Delivery, UploadLimits
+from bot.errors import LtxTree
+from bot.ltx.cog import LtxCog
+from bot.ltx.jobs import JobActions
+from bot.ports import EnginePort
+from bot.retry.buttons import CancelButton, RetryButton
+from bot.retry.cog import RetryCog
+from bot.tasks import TaskOwner
+from engine.jobs import Job, JobStatus, JobStore
+from engine.media import MediaLimits
+from ltxbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+
+def default_media_limits(settings: Settings) -> MediaLimits:
+    return MediaLimits(max_bytes=int(settings.max_attachment_mb * MiB))
+
+
+class LtxBot(commands.Bot):
+    """The ltx-bot Discord client. Implements the engine's `JobEvents`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: EnginePort,
+        store: JobStore,
+        *,
+        media_limits: MediaLimits | None = None,
+        throttle: ThrottlePolicy | None = None,
+        sync_commands: bool = True,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # guild, channel and role cache: limits, permissions
+        intents.guild_reactions = True  # 🔁 on results
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=LtxTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.media_limits = media_limits or default_media_limits(settings)
+        self.sync_on_start = sync_commands
+        self.tasks = TaskOwner()
+        self.upload_limits = UploadLimits(self)
+        self.delivery = Delivery(
+            client=self,
+            store=store,
+            work_dir=settings.data_dir / "tmp" / "delivery",
+            limits=self.upload_limits,
+        )
+        self.cards = CardService(
+            client=self,
+            store=store,
+            engine=engine,
+            delivery=self.delivery,
+            tasks=self.tasks,
+            policy=throttle or ThrottlePolicy(),
+        )
+        self.jobs = JobActions(self)
+        self.http_session: aiohttp.ClientSession | None = None
+        engine.events = self
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def login(self, token: str) -> None:
+        configure_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        self.http_session = aiohttp.ClientSession()
+        self.add_dynamic_items(RetryButton, CancelButton)
+        await self.add_cog(LtxCog(self))
+        await self.add_cog(AdminCog(self))
+        await self.add_cog(RetryCog(self))
+        if self.sync_on_start:
+            await self.sync_commands()
+        self.tasks.spawn(self._recover(), name="recover")
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands: to the dev guild only (instant) or globally."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def close(self) -> None:
+        await self.tasks.close()
+        if self.http_session is not None:
+            await self.http_session.close()
+        await super().close()
+
+    async def _recover(self) -> None:
+        """Finish what a previous process left undone (see module doc)."""
+        await self.wait_until_ready()
+        for job in await self.store.undelivered():
+            self.cards.update(job, recovering=True)
+        queued = await self.store.list(JobStatus.QUEUED, JobStatus.RUNNING)
+        for job in queued:
+            position = self.engine.position(job.id)
+            near = position is not None and position <= REFRESH_TOP
+            if job.card_message_id is None or job.note or near or job.status is JobStatus.RUNNING:
+                self.cards.update(job)
+
+    # --- JobEvents ----------------------------------------------------------------------------
+
+    async def on_started(self, job: Job) -> None:
+        self.cards.update(job)
+
+    async def on_progress(self, job: Job, progress: Any) -> None:
+        self.cards.update(job, progress)
+
+    async def on_finished(self, job: Job) -> None:
+        self.cards.update(job)
+
+    async def on_requeued(self, job: Job) -> None:
+        self.cards.update(job)
+
+    # --- components (buttons survive restarts; see bot/retry/buttons.py) ------------------
+
+    async def retry_from_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
+        await self.jobs.retry_interaction(interaction, job_id)
+
+    async def cancel_from_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
+        actor = actor_from_interaction(interaction, self.settings.owner_ids)
+        await self.jobs.cancel_interaction(interaction, actor, job_id)

@@ -1,0 +1,219 @@
+"""Posting results: exactly once, as a reply to the card, always playable.
+
+A result is a channel message (never the interaction token, which dies after
+15 minutes) that replies to the job card, mentions the owner and carries the
+mp4 fitted under the destination's upload limit, plus a Retry button and a 🔁
+reaction. The full-quality file stays in the data dir; what is uploaded is a
+temporary re-encode. Exactly-once across crashes: the store's guarded
+`set_result_posted`, a nonce per job (discord.py sends it with
+`enforce_nonce`), and on recovery a look through the channel's recent history
+for a reply to the card that already got through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+import discord
+
+from bot.delivery._marks import is_result_message, job_marker, result_nonce
+from bot.errors import failure_text
+from bot.retry.buttons import RETRY_EMOJI, result_view
+from engine.errors import OutputTooLarge
+from engine.jobs import Job, JobStatus, JobStore
+from engine.media import fit_to_limit, upload_limit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for unboosted servers
+HISTORY_SCAN = 100  # messages after the card searched on recovery
+TOO_LARGE = 40005  # Discord's JSON error code for "request entity too large"
+
+
+class UploadLimits:
+    """The largest upload each guild is known to accept.
+
+    Interactions carry `attachment_size_limit`; the guild object carries its
+    boost-tier `filesize_limit`. Results are posted long after the interaction,
+    so the last value seen per guild is remembered (in memory: after a restart
+    the guild's own limit applies until the next interaction).
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+        self._seen: dict[int | None, int] = {}
+
+    def observe(self, interaction: discord.Interaction) -> None:
+        limit = getattr(interaction, "filesize_limit", None)
+        if limit:
+            self._seen[interaction.guild_id] = int(limit)
+
+    def for_guild(self, guild_id: int | None) -> int:
+        guild = self._client.get_guild(guild_id) if guild_id else None
+        known = [self._seen.get(guild_id), guild.filesize_limit if guild else None]
+        if not any(known):
+            known.append(DEFAULT_UPLOAD_LIMIT)
+        return upload_limit(*known)
+
+
+def is_too_large(exc: discord.HTTPException) -> bool:
+    return exc.status == 413 or exc.code == TOO_LARGE
+
+
+def result_text(job: Job) -> str:
+    return (
+        f"<@{job.user_id}> your **{job.mode}** video is ready — job {job_marker(job.id)}. "
+        f"Press **Retry** or react {RETRY_EMOJI} for another take with a new seed."
+    )
+
+
+def failure_reply(job: Job) -> str:
+    return (
+        f"<@{job.user_id}> job {job_marker(job.id)} failed: "
+        f"{failure_text(job.error_code, job.error_detail)}"
+    )
+
+
+def too_large_text(job: Job, limit: int) -> str:
+    return (
+        f"<@{job.user_id}> your **{job.mode}** video (job {job_marker(job.id)}) is done, but "
+        f"even a smaller version does not fit this server's {limit / 2**20:.0f} MB upload "
+        f"limit. The full-quality file is kept; `/ltx show job:{job.id}` can bring it back."
+    )
+
+
+class Delivery:
+    """Posts each finished job's outcome once. Owned by the bot."""
+
+    def __init__(
+        self, *, client: discord.Client, store: JobStore, work_dir: Path, limits: UploadLimits
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._work_dir = work_dir
+        self.limits = limits
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def deliver(self, job: Job, *, card_id: int | None, recovering: bool = False) -> None:
+        """Post `job`'s result (or failure notice) unless it was posted already."""
+        lock = self._locks.setdefault(job.id, asyncio.Lock())
+        try:
+            async with lock:
+                await self._deliver(job, card_id=card_id, recovering=recovering)
+        finally:
+            if not lock.locked():
+                self._locks.pop(job.id, None)
+
+    async def _deliver(self, job: Job, *, card_id: int | None, recovering: bool) -> None:
+        fresh = await self._store.get(job.id)
+        if fresh is None or fresh.delivered or not fresh.terminal:
+            return
+        job = fresh
+        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        if job.status is JobStatus.CANCELLED:
+            # The card says it all; mark it so recovery leaves the job alone.
+            await self._store.set_result_posted(job.id, card_id or 0)
+            return
+        if recovering and card_id is not None:
+            found = await self._find_posted(channel, job, card_id)
+            if found is not None:
+                log.info("job %s: result %s was already posted", job.id, found.id)
+                if job.status is JobStatus.SUCCEEDED:
+                    await self._react(found)
+                await self._store.set_result_posted(job.id, found.id)
+                return
+        if job.status is JobStatus.SUCCEEDED:
+            message = await self._post_video(channel, job, card_id)
+        else:
+            message = await channel.send(
+                failure_reply(job),
+                reference=self._reference(job, card_id),
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
+                nonce=result_nonce(job.id),
+            )
+        await self._store.set_result_posted(job.id, message.id)
+
+    def _reference(self, job: Job, card_id: int | None) -> discord.MessageReference | None:
+        if card_id is None:
+            return None
+        return discord.MessageReference(
+            message_id=card_id,
+            channel_id=job.channel_id,
+            guild_id=job.guild_id,
+            fail_if_not_exists=False,
+        )
+
+    async def _find_posted(
+        self, channel: discord.PartialMessageable, job: Job, card_id: int
+    ) -> discord.Message | None:
+        """A reply to the card with the job's mark, posted by us before a crash."""
+        me = self._client.user
+        if me is None:
+            return None
+        async for message in channel.history(
+            limit=HISTORY_SCAN, after=discord.Object(card_id), oldest_first=True
+        ):
+            ref = message.reference.message_id if message.reference else None
+            if is_result_message(
+                author_id=message.author.id,
+                reference_id=ref,
+                content=message.content,
+                bot_id=me.id,
+                card_id=card_id,
+                job_id=job.id,
+            ):
+                return message
+        return None
+
+    async def _post_video(
+        self, channel: discord.PartialMessageable, job: Job, card_id: int | None
+    ) -> discord.Message:
+        limit = self.limits.for_guild(job.guild_id)
+        mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)])
+        for shrink in (0, 1):
+            try:
+                path = await self.fit(job, limit, shrink=shrink)
+            except OutputTooLarge:
+                log.warning("job %s: no encode fits %d bytes", job.id, limit)
+                break
+            try:
+                message = await channel.send(
+                    result_text(job),
+                    file=discord.File(path, filename=f"ltx-{job.id}.mp4"),
+                    reference=self._reference(job, card_id),
+                    allowed_mentions=mentions,
+                    view=result_view(job.id),
+                    nonce=result_nonce(job.id),
+                )
+            except discord.HTTPException as exc:
+                if not is_too_large(exc):
+                    raise
+                log.warning("job %s: upload of %s refused as too large", job.id, path)
+                continue
+            finally:
+                path.unlink(missing_ok=True)
+            await self._react(message)
+            return message
+        return await channel.send(
+            too_large_text(job, limit),
+            reference=self._reference(job, card_id),
+            allowed_mentions=mentions,
+            view=result_view(job.id),
+            nonce=result_nonce(job.id),
+        )
+
+    async def fit(self, job: Job, limit: int, *, shrink: int = 0) -> Path:
+        """Re-encode the full-quality result under `limit` into a temporary file."""
+        if not job.result_path:
+            raise FileNotFoundError(f"job {job.id} has no result file")
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        dst = self._work_dir / f"{job.id}-{shrink}.mp4"
+        await asyncio.to_thread(fit_to_limit, Path(job.result_path), dst, limit, shrink=shrink)
+        return dst
+
+    async def _react(self, message: discord.Message | discord.PartialMessage) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await message.add_reaction(RETRY_EMOJI)

@@ -1,0 +1,48 @@
+"""Slash-command options to mode parameters, and back. Pure.
+
+Discord hands the callback one value per option (None when omitted); media
+options are `discord.Attachment`s. The mode's parameter model decides defaults,
+so omitted options are left out rather than passed as None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.media import StoredInput
+from engine.modes import MediaInfo
+
+PRESETS = ("fast", "balanced", "quality")
+NOT_PARAMS = frozenset({"interaction", "self"})
+
+
+def split_options(
+    options: Mapping[str, Any], media_slots: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(raw params, attachments by slot) from a command's keyword arguments."""
+    slots = set(media_slots)
+    raw: dict[str, Any] = {}
+    attachments: dict[str, Any] = {}
+    for name, value in options.items():
+        if value is None or name in NOT_PARAMS:
+            continue
+        (attachments if name in slots else raw)[name] = value
+    return raw, attachments
+
+
+def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A finished job's parameters for a new take: everything but the seed, so
+    parsing picks (and records) a fresh one."""
+    return {k: v for k, v in params.items() if k != "seed"}
+
+
+def media_info(stored: StoredInput) -> MediaInfo:
+    """What parameter parsing needs to know about an ingested input."""
+    return MediaInfo(
+        kind=stored.kind,
+        width=stored.width,
+        height=stored.height,
+        duration_s=stored.duration_s,
+        has_audio=stored.has_audio,
+    )

@@ -1,0 +1,350 @@
+"""`/ltx`: the six generation modes plus queue, cancel, show and quota.
+
+The generation commands are built when the cog loads, so their `Range` bounds
+are this deployment's limits (Discord then refuses out-of-range values in the
+client). A guild can narrow them further, so parameters are also parsed
+server-side before the interaction is acknowledged: a bad value gets an
+ephemeral message saying what is allowed, within Discord's 3-second window.
+Only then is the interaction deferred and the attachments downloaded.
+
+This module deliberately does not use `from __future__ import annotations`:
+the option annotations must be real objects built from the settings.
+"""
+
+import time
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+from discord.ext import commands
+
+from bot.actor import actor_from_interaction
+from bot.admin._format import clip, quota_text
+from bot.cards._render import render_card
+from bot.errors import GuildOnly
+from bot.ltx._params import PRESETS, media_info, split_options
+from bot.delivery.service import is_too_large
+from bot.ltx.jobs import queued_text
+from bot.retry.buttons import result_view
+from engine.errors import JobNotFound, OutputTooLarge
+from engine.jobs import Job, JobStatus
+from engine.modes import MODE_NAMES, get_mode, parse_params
+
+if TYPE_CHECKING:
+    from bot.client import LtxBot
+
+Callback = Callable[..., Coroutine[Any, Any, None]]
+QUEUE_SHOWN = 15
+
+PRESET_CHOICES = [Choice(name=p.capitalize(), value=p) for p in PRESETS]
+
+COMMON_DESCRIPTIONS = {
+    "prompt": "What the video shows: subject, action, camera, light.",
+    "negative_prompt": "What to avoid in the video.",
+    "width": "Output width in pixels (snapped to what the model renders).",
+    "height": "Output height in pixels (snapped to what the model renders).",
+    "duration_s": "Length of the video in seconds.",
+    "fps": "Frames per second.",
+    "seed": "Seed for a reproducible result (random if empty).",
+    "preset": "Speed against quality.",
+    "enhance_prompt": "Let the model rewrite the prompt with more detail.",
+    "start_s": "Where in the input media to start, in seconds.",
+}
+
+
+class LtxCog(commands.Cog):
+    def __init__(self, bot: "LtxBot") -> None:
+        self.bot = bot
+        self.group = build_group(self)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.group)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.group.name)
+
+    # --- generation --------------------------------------------------------------------
+
+    async def generate(
+        self, interaction: discord.Interaction, mode: str, options: dict[str, Any]
+    ) -> None:
+        jobs = self.bot.jobs
+        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        self.bot.upload_limits.observe(interaction)
+        slots = [slot.name for slot in get_mode(mode).media]
+        raw, attachments = split_options(options, slots)
+        # Everything that can refuse cheaply, before the acknowledgement.
+        await jobs.admit(actor)
+        limits = await jobs.limits_for(actor.guild_id)
+        parse_params(mode, raw, limits)
+        jobs.check_attachments(mode, attachments)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Now the slow part: CDN URLs expire, so the files are fetched right away.
+        inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
+        params = parse_params(
+            mode, raw, limits, {slot: media_info(s) for slot, s in inputs.items()}
+        )
+        job, card_id = await jobs.submit(actor, mode, params, inputs)
+        await interaction.followup.send(queued_text(job, card_id), ephemeral=True)
+
+    # --- queue, cancel, show, quota ----------------------------------------------------------
+
+    async def queue(self, interaction: discord.Interaction) -> None:
+        if interaction.guild_id is None:
+            raise GuildOnly()
+        engine = self.bot.engine
+        jobs = await self.bot.store.list(
+            JobStatus.RUNNING, JobStatus.QUEUED, guild_id=interaction.guild_id
+        )
+        jobs.sort(key=lambda j: (j.status is not JobStatus.RUNNING, engine.position(j.id) or 0))
+        lines = []
+        for job in jobs[:QUEUE_SHOWN]:
+            mine = " ← yours" if job.user_id == interaction.user.id else ""
+            if job.status is JobStatus.RUNNING:
+                where = "running"
+            else:
+                where = f"#{engine.position(job.id) or '?'}"
+            eta = engine.eta(job.id)
+            when = f" · <t:{int(eta)}:R>" if eta else ""
+            lines.append(f"`{job.id}` {job.mode} by <@{job.user_id}> — {where}{when}{mine}")
+        if len(jobs) > QUEUE_SHOWN:
+            lines.append(f"… and {len(jobs) - QUEUE_SHOWN} more.")
+        text = "\n".join(lines) or "The queue is empty."
+        await interaction.response.send_message(
+            clip(text), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def cancel(self, interaction: discord.Interaction, job: str | None) -> None:
+        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        await self.bot.jobs.cancel_interaction(interaction, actor, job.strip() if job else None)
+
+    async def show(self, interaction: discord.Interaction, job: str) -> None:
+        found = await self.bot.store.get(job.strip())
+        if found is None or found.guild_id != interaction.guild_id:
+            raise JobNotFound(job_id=job)
+        if found.status is not JobStatus.SUCCEEDED or not found.result_path:
+            engine = self.bot.engine
+            card = render_card(
+                found,
+                position=engine.position(found.id),
+                eta=engine.eta(found.id),
+            )
+            await interaction.response.send_message(embed=card.embed, ephemeral=True)
+            return
+        self.bot.upload_limits.observe(interaction)
+        await interaction.response.defer(thinking=True)
+        await self.reshow(interaction, found)
+
+    async def reshow(self, interaction: discord.Interaction, job: Job) -> None:
+        """Re-deliver an old result through this (fresh) interaction."""
+        delivery = self.bot.delivery
+        limit = delivery.limits.for_guild(job.guild_id)
+        for shrink in (0, 1):
+            try:
+                path = await delivery.fit(job, limit, shrink=shrink)
+            except OutputTooLarge:
+                break
+            try:
+                await interaction.followup.send(
+                    f"Job `{job.id}` ({job.mode}) by <@{job.user_id}>:",
+                    file=discord.File(path, filename=f"ltx-{job.id}.mp4"),
+                    view=result_view(job.id),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+                return
+            except discord.HTTPException as exc:
+                if not is_too_large(exc):
+                    raise
+            finally:
+                path.unlink(missing_ok=True)
+        await interaction.followup.send(
+            f"Job `{job.id}`'s video does not fit this server's upload limit, even smaller.",
+            ephemeral=True,
+        )
+
+    async def quota(self, interaction: discord.Interaction) -> None:
+        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        if actor.guild_id is None:
+            raise GuildOnly()
+        status = await self.bot.store.quota_status(actor.guild_id, actor.user_id, actor.role_ids)
+        await interaction.response.send_message(quota_text(status), ephemeral=True)
+
+    async def job_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice[str]]:
+        """The user's recent jobs in this guild (for `cancel` and `show`)."""
+        if interaction.guild_id is None:
+            return []
+        jobs = await self.bot.store.list(
+            user_id=interaction.user.id, guild_id=interaction.guild_id, limit=25, newest_first=True
+        )
+        now = time.time()
+        choices = []
+        for job in jobs:
+            if current and not job.id.startswith(current.strip().lower()):
+                continue
+            age = int((now - job.created_at) / 60)
+            label = f"{job.id} · {job.mode} · {job.status.value} · {age} min ago"
+            choices.append(Choice(name=label[:100], value=job.id))
+        return choices
+
+
+def build_group(cog: LtxCog) -> app_commands.Group:
+    """The `/ltx` command tree, with bounds from the bot's settings."""
+    s = cog.bot.settings
+    group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.")
+
+    Width = Range[int, 64, s.max_width]
+    Height = Range[int, 64, s.max_height]
+    Duration = Range[float, 0.5, s.max_duration_s]
+    Prompt = Range[str, 1, s.max_prompt_chars]
+    Negative = Range[str, 1, s.max_prompt_chars]
+    Fps = Range[int, 8, 60]
+    Seed = Range[int, 0, 2**32 - 1]
+    Start = Range[float, 0.0, 3600.0]
+
+    def add(mode: str, callback: Callback, **described: str) -> None:
+        spec = get_mode(mode)
+        descriptions = {**COMMON_DESCRIPTIONS}
+        for slot in spec.media:
+            descriptions[slot.name] = slot.description[:100]
+        descriptions.update(described)
+        names = [n for n in callback.__code__.co_varnames[1 : callback.__code__.co_argcount]]
+        callback = app_commands.describe(**{n: descriptions[n] for n in names})(callback)
+        callback = app_commands.choices(preset=PRESET_CHOICES)(callback)
+        group.add_command(
+            app_commands.Command(name=mode, description=spec.description[:100], callback=callback)
+        )
+
+    async def t2v(
+        interaction: discord.Interaction,
+        prompt: Prompt,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        duration_s: Duration | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "t2v", _options(locals()))
+
+    async def a2v(
+        interaction: discord.Interaction,
+        prompt: Prompt,
+        audio: discord.Attachment,
+        start_s: Start | None = None,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        duration_s: Duration | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "a2v", _options(locals()))
+
+    async def i2v(
+        interaction: discord.Interaction,
+        prompt: Prompt,
+        image: discord.Attachment,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        duration_s: Duration | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "i2v", _options(locals()))
+
+    async def lipsync(
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        audio: discord.Attachment,
+        prompt: Prompt | None = None,
+        start_s: Start | None = None,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        duration_s: Duration | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "lipsync", _options(locals()))
+
+    async def keyframe(
+        interaction: discord.Interaction,
+        first_image: discord.Attachment,
+        last_image: discord.Attachment,
+        prompt: Prompt | None = None,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        duration_s: Duration | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "keyframe", _options(locals()))
+
+    async def style(
+        interaction: discord.Interaction,
+        style_image: discord.Attachment,
+        video: discord.Attachment,
+        prompt: Prompt | None = None,
+        start_s: Start | None = None,
+        negative_prompt: Negative | None = None,
+        width: Width | None = None,
+        height: Height | None = None,
+        fps: Fps | None = None,
+        seed: Seed | None = None,
+        preset: str | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> None:
+        await cog.generate(interaction, "style", _options(locals()))
+
+    for mode, callback in {
+        "t2v": t2v,
+        "a2v": a2v,
+        "i2v": i2v,
+        "lipsync": lipsync,
+        "keyframe": keyframe,
+        "style": style,
+    }.items():
+        assert mode in MODE_NAMES, mode
+        add(mode, callback)
+
+    @group.command(name="queue", description="Show the jobs waiting and running on this server.")
+    async def queue(interaction: discord.Interaction) -> None:
+        await cog.queue(interaction)
+
+    @group.command(name="cancel", description="Cancel one of your jobs (the latest if none given).")
+    @app_commands.describe(job="The job id shown on its card (default: your latest job).")
+    async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
+        await cog.cancel(interaction, job)
+
+    @group.command(name="show", description="Bring back a job's result and its buttons.")
+    @app_commands.describe(job="The job id shown on its card.")
+    async def show(interaction: discord.Interaction, job: str) -> None:
+        await cog.show(interaction, job)
+
+    @group.command(name="quota", description="Your remaining daily quota on this server.")
+    async def quota(interaction: discord.Interaction) -> None:
+        await cog.quota(interaction)
+
+    cancel.autocomplete("job")(cog.job_autocomplete)
+    show.autocomplete("job")(cog.job_autocomplete)
+    return group
+
+
+def _options(local_vars: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in local_vars.items() if k != "interaction"}

@@ -1,0 +1,241 @@
+"""Job actions shared by commands, buttons and reactions: submit, retry, cancel.
+
+Each takes an `Actor` (who, where, admin or not) so the same rules apply
+however the user asked: admission is checked before any download, attachments
+are fetched at submit time (CDN URLs expire) with the declared size checked
+first and the download capped, then ingested in a thread; parameters are parsed
+against the deployment limits narrowed by the guild's maxima.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.actor import Actor, actor_from_interaction, actor_from_member
+from bot.admin._perms import may_act_on_job
+from bot.errors import GuildOnly
+from bot.ltx._params import media_info, retry_params
+from engine.errors import JobNotFound, NotJobOwner
+from engine.jobs import Job, JobStatus, JobStore
+from engine.jobs.admission import check_admission
+from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
+from engine.modes import Limits, get_mode, parse_params
+
+if TYPE_CHECKING:
+    from bot.client import LtxBot
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+CARD_WAIT_S = 10.0
+
+
+class JobActions:
+    def __init__(self, bot: LtxBot) -> None:
+        self.bot = bot
+
+    @property
+    def store(self) -> JobStore:
+        return self.bot.store
+
+    # --- facts ------------------------------------------------------------------------------
+
+    async def limits_for(self, guild_id: int | None) -> Limits:
+        """The deployment's limits narrowed by the guild's own maxima."""
+        s = self.bot.settings
+        limits = Limits(
+            max_duration_s=s.max_duration_s,
+            max_width=s.max_width,
+            max_height=s.max_height,
+            max_prompt_chars=s.max_prompt_chars,
+        )
+        if guild_id is None:
+            return limits
+        return (await self.store.guild_settings(guild_id)).tighten(limits)
+
+    async def admit(self, actor: Actor) -> None:
+        """Raise the refusal (paused, banned, channel, queue caps, quota), if any."""
+        if actor.guild_id is None:
+            raise GuildOnly()
+        s = self.bot.settings
+        await check_admission(
+            self.store,
+            guild_id=actor.guild_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            role_ids=actor.role_ids,
+            max_queued_per_user=s.max_queued_per_user,
+            max_queue_total=s.max_queue_total,
+        )
+
+    def check_attachments(self, mode: str, attachments: Mapping[str, discord.Attachment]) -> None:
+        """The declared size and type, before anything is acknowledged or fetched."""
+        kinds = {slot.name: slot.kind for slot in get_mode(mode).media}
+        for name, attachment in attachments.items():
+            check_declared(
+                name, attachment.size, attachment.content_type, kinds[name], self.bot.media_limits
+            )
+
+    async def fetch_inputs(
+        self, mode: str, attachments: Mapping[str, discord.Attachment], *, tag: str
+    ) -> dict[str, StoredInput]:
+        """Download each attachment (capped) and ingest it (in a thread)."""
+        kinds = {slot.name: slot.kind for slot in get_mode(mode).media}
+        tmp = self.bot.settings.data_dir / "tmp" / "downloads"
+        stored: dict[str, StoredInput] = {}
+        for name, attachment in attachments.items():
+            path = tmp / f"{tag}-{name}"
+            try:
+                await self._download(attachment, path, kinds[name], name)
+                stored[name] = await asyncio.to_thread(
+                    ingest,
+                    path,
+                    kinds[name],
+                    self.bot.settings.inputs_dir,
+                    self.bot.media_limits,
+                    input_name=name,
+                )
+            finally:
+                path.unlink(missing_ok=True)
+        return stored
+
+    async def _download(
+        self, attachment: discord.Attachment, path: Path, kind: str, name: str
+    ) -> None:
+        session = self.bot.http_session
+        assert session is not None, "setup_hook creates the session"
+        with CappedDownload(path, kind, self.bot.media_limits, input_name=name) as sink:
+            async with session.get(attachment.url) as response:
+                response.raise_for_status()
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    sink.write(chunk)
+
+    # --- submit -----------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        actor: Actor,
+        mode: str,
+        params: Any,
+        inputs: Mapping[str, StoredInput],
+        *,
+        retry_of: str | None = None,
+    ) -> tuple[Job, int | None]:
+        """Queue the job and make sure its card is up; returns the job and card id."""
+        job = await self.bot.engine.submit(
+            guild_id=actor.guild_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
+            role_ids=actor.role_ids,
+            mode=mode,
+            params=params,
+            inputs=dict(inputs),
+            retry_of=retry_of,
+        )
+        card_id = None
+        try:
+            async with asyncio.timeout(CARD_WAIT_S):
+                card_id = await self.bot.cards.card_for(job)
+        except TimeoutError:
+            log.warning("card of job %s not posted within %.0f s", job.id, CARD_WAIT_S)
+        return job, card_id
+
+    # --- retry ------------------------------------------------------------------------------
+
+    async def _owned_job(self, actor: Actor, job_id: str) -> Job:
+        job = await self.store.get(job_id)
+        if job is None or job.guild_id != actor.guild_id:
+            raise JobNotFound(job_id=job_id)
+        if not may_act_on_job(user_id=actor.user_id, job_user_id=job.user_id, admin=actor.is_admin):
+            raise NotJobOwner(job_id=job.id, user_id=actor.user_id, owner_id=job.user_id)
+        return job
+
+    async def retry(self, actor: Actor, job_id: str) -> tuple[Job, int | None]:
+        """The same parameters and inputs with a new seed; quotas apply. The new
+        job belongs to whoever asked (an admin's retry counts against theirs)."""
+        old = await self._owned_job(actor, job_id)
+        await self.admit(actor)
+        inputs = {
+            slot: await asyncio.to_thread(lookup, self.bot.settings.inputs_dir, sha)
+            for slot, sha in old.inputs.items()
+        }
+        limits = await self.limits_for(actor.guild_id)
+        params = parse_params(
+            old.mode,
+            retry_params(old.params),
+            limits,
+            {slot: media_info(s) for slot, s in inputs.items()},
+        )
+        # The new job goes where the old one was, not where the reaction was.
+        where = Actor(
+            user_id=actor.user_id,
+            guild_id=actor.guild_id,
+            channel_id=old.channel_id,
+            role_ids=actor.role_ids,
+            is_admin=actor.is_admin,
+        )
+        return await self.submit(where, old.mode, params, inputs, retry_of=old.id)
+
+    async def retry_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
+        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        self.bot.upload_limits.observe(interaction)
+        await self.admit(actor)  # refusals before the acknowledgement: fast and ephemeral
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        job, card_id = await self.retry(actor, job_id)
+        await interaction.followup.send(queued_text(job, card_id), ephemeral=True)
+
+    async def retry_reaction(
+        self, member: discord.Member, message_id: int, channel_id: int
+    ) -> None:
+        """🔁 on a result: like the button, but refusals are a reply (no interaction)."""
+        job = await self.store.find_by_message(message_id)
+        if job is None or job.result_message_id != message_id:
+            return
+        actor = actor_from_member(
+            member, channel_id=channel_id, owner_ids=self.bot.settings.owner_ids
+        )
+        await self.retry(actor, job.id)
+
+    # --- cancel -----------------------------------------------------------------------------
+
+    async def cancel(self, actor: Actor, job_id: str | None) -> Job:
+        if job_id is None:
+            latest = await self.store.latest_for_user(actor.guild_id, actor.user_id)
+            if latest is None:
+                raise JobNotFound(job_id="(none waiting or running)")
+            job_id = latest.id
+        job = await self._owned_job(actor, job_id)
+        cancelled = await self.bot.engine.cancel(
+            job.id, by_user_id=actor.user_id, is_admin=actor.is_admin
+        )
+        self.bot.cards.update(cancelled)
+        return cancelled
+
+    async def cancel_interaction(
+        self, interaction: discord.Interaction, actor: Actor, job_id: str | None
+    ) -> None:
+        job = await self.cancel(actor, job_id)
+        await interaction.response.send_message(cancelled_text(job), ephemeral=True)
+
+
+def queued_text(job: Job, card_id: int | None) -> str:
+    where = (
+        f" — https://discord.com/channels/{job.guild_id}/{job.channel_id}/{card_id}"
+        if card_id
+        else ""
+    )
+    return f"Queued as job `{job.id}`{where}"
+
+
+def cancelled_text(job: Job) -> str:
+    if job.status is JobStatus.CANCELLED:
+        return f"Job `{job.id}` is cancelled."
+    if not job.terminal:
+        return f"Stopping job `{job.id}`…"
+    return f"Job `{job.id}` could not be cancelled: it has already {job.status.value}."

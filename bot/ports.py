@@ -1,0 +1,51 @@
+"""What the Discord frontend needs from the engine, as a typing Protocol.
+
+The bot is composed with the real `Engine` (engine/service.py) by ltxbot/app.py;
+this Protocol states the part of its surface the bot relies on, so the bot's
+modules type-check without importing the engine's runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from engine.jobs import Job
+
+
+class ProgressLike(Protocol):
+    fraction: float
+    node_type: str | None
+    step: int | None
+    total: int | None
+    elapsed_s: float
+
+
+class JobEvents(Protocol):
+    async def on_started(self, job: Job) -> None: ...
+    async def on_progress(self, job: Job, progress: Any) -> None: ...
+    async def on_finished(self, job: Job) -> None: ...
+    async def on_requeued(self, job: Job) -> None: ...
+
+
+class EnginePort(Protocol):
+    events: Any
+
+    async def submit(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        role_ids: Sequence[int],
+        mode: str,
+        params: Any,
+        inputs: Mapping[str, Any],
+        retry_of: str | None = None,
+    ) -> Job: ...
+
+    async def cancel(self, job_id: str, *, by_user_id: int, is_admin: bool) -> Job: ...
+
+    def position(self, job_id: str) -> int | None: ...
+
+    def eta(self, job_id: str) -> float | None: ...

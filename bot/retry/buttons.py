@@ -1,0 +1,87 @@
+"""Buttons that survive restarts: Retry on results, Cancel on cards.
+
+Both are `ui.DynamicItem`s with the job id in a template custom_id
+(`ltx:retry:<job_id>`, `ltx:cancel:<job_id>`). The bot registers the classes
+once with `Client.add_dynamic_items`; a click on any message, however old and
+from whichever process posted it, is parsed back into the job id and resolved
+through the database. No view is kept in memory per message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import ui
+
+from bot.errors import send_error
+
+if TYPE_CHECKING:
+    from bot.client import LtxBot
+
+RETRY_EMOJI = "🔁"
+JOB_ID = r"(?P<job_id>[a-z0-9]{1,32})"
+
+
+class RetryButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:retry:{JOB_ID}"):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            ui.Button(
+                label="Retry",
+                emoji=RETRY_EMOJI,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ltx:retry:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> RetryButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
+        try:
+            await interaction.client.retry_from_interaction(interaction, self.job_id)
+        except Exception as exc:  # every failure becomes an ephemeral message
+            await send_error(interaction, exc)
+
+
+class CancelButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:cancel:{JOB_ID}"):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            ui.Button(
+                label="Cancel",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"ltx:cancel:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> CancelButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
+        try:
+            await interaction.client.cancel_from_interaction(interaction, self.job_id)
+        except Exception as exc:
+            await send_error(interaction, exc)
+
+
+def result_view(job_id: str) -> ui.View:
+    """The components of a result message."""
+    view = ui.View(timeout=None)
+    view.add_item(RetryButton(job_id))
+    return view
+
+
+def card_view(job_id: str) -> ui.View:
+    """The components of a card while its job can still be cancelled."""
+    view = ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
