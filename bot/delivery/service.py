@@ -28,7 +28,6 @@ from engine.media import fit_to_limit, upload_limit
 
 log = logging.getLogger(__name__)
 
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for unboosted servers
 HISTORY_SCAN = 100  # messages after the card searched on recovery
 TOO_LARGE = 40005  # Discord's JSON error code for "request entity too large"
 
@@ -53,10 +52,8 @@ class UploadLimits:
 
     def for_guild(self, guild_id: int | None) -> int:
         guild = self._client.get_guild(guild_id) if guild_id else None
-        known = [self._seen.get(guild_id), guild.filesize_limit if guild else None]
-        if not any(known):
-            known.append(DEFAULT_UPLOAD_LIMIT)
-        return upload_limit(*known)
+        # Nothing known falls back to Discord's default for unboosted servers.
+        return upload_limit(self._seen.get(guild_id), guild.filesize_limit if guild else None)
 
 
 def is_too_large(exc: discord.HTTPException) -> bool:
