@@ -40,6 +40,51 @@ def _missing_model(err: dict[str, Any]) -> str | None:
     return None
 
 
+def _options(spec: Any) -> list[Any] | None:
+    if not isinstance(spec, (list, tuple)) or not spec:
+        return None
+    if isinstance(spec[0], list):
+        return spec[0]
+    if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
+        options = spec[1].get("options")
+        return options if isinstance(options, list) else None
+    return None
+
+
+def combo_errors(prompt: dict[str, Any], info_of: Any) -> dict[str, Any]:
+    """Combo values not among the node's options, in validate_prompt's shape.
+
+    ComfyUI before 0.3.76 does not check combos of nodes written against its
+    v3 API (they report the type "COMBO"), so a missing model file would only
+    fail deep inside the run. `info_of(class_type)` returns `/object_info` data.
+    """
+    found: dict[str, Any] = {}
+    for node_id, node in prompt.items():
+        try:
+            info = info_of(node.get("class_type"))
+        except Exception:
+            continue
+        specs = {
+            **info.get("input", {}).get("required", {}),
+            **info.get("input", {}).get("optional", {}),
+        }
+        for name, value in node.get("inputs", {}).items():
+            options = _options(specs.get(name))
+            if options is None or isinstance(value, list) or value in options:
+                continue
+            err = {
+                "type": "value_not_in_list",
+                "message": "Value not in list",
+                "details": f"{name}: {value!r} not in the {len(options)} available",
+                "extra_info": {"input_name": name, "received_value": value},
+            }
+            entry = found.setdefault(
+                str(node_id), {"errors": [], "class_type": node.get("class_type")}
+            )
+            entry["errors"].append(err)
+    return found
+
+
 def classify_validation(
     prompt: dict[str, Any],
     outputs: list[str],

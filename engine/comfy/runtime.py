@@ -24,7 +24,7 @@ from typing import Any
 
 from engine.comfy import compat
 from engine.comfy._outputs import collect_outputs, isolate_outputs
-from engine.comfy._problems import classify_execution_error, classify_validation
+from engine.comfy._problems import classify_execution_error, classify_validation, combo_errors
 from engine.comfy.boot import Booted, boot
 from engine.comfy.server import RunTracker
 from engine.comfy.types import BootInfo, NodeStarted, RunResult, RuntimeConfig, RuntimeEvent
@@ -97,10 +97,19 @@ class Runtime:
 
         def run() -> None:
             with _execute_lock:
-                result = compat.validate_prompt(
+                ok, error, good, node_errors = compat.validate_prompt(
                     booted.execution, "validate", copy.deepcopy(prompt), wanted
                 )
-            classify_validation(prompt, wanted, *result)
+                extra = combo_errors(prompt, lambda name: compat.node_info(booted.nodes, name))
+            for node_id, entry in extra.items():
+                known = node_errors.setdefault(
+                    node_id, {"errors": [], "class_type": entry["class_type"]}
+                )
+                seen = {e.get("extra_info", {}).get("input_name") for e in known["errors"]}
+                known["errors"] += [
+                    e for e in entry["errors"] if e["extra_info"]["input_name"] not in seen
+                ]
+            classify_validation(prompt, wanted, ok and not extra, error, good, node_errors)
 
         await self._call(run)
 

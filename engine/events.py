@@ -1,0 +1,99 @@
+"""What the engine tells its frontend while jobs run.
+
+The engine knows nothing of Discord: it reports through `JobEvents`, which the
+bot implements (job cards, delivery) and `ltx-bot render` implements with a
+progress bar. Progress arrives from the ComfyUI thread as raw runtime events;
+`ProgressTracker` folds them into one monotonic fraction per attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.comfy.types import (
+    ExecutionStarted,
+    NodeFinished,
+    NodeStarted,
+    RuntimeEvent,
+    StepProgress,
+)
+from engine.jobs import Job
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float  # 0..1 over the whole run, never decreasing within an attempt
+    node_type: str | None  # the node running now
+    step: int | None  # its step, when it reports steps (samplers, tiles)
+    total: int | None
+    elapsed_s: float
+    attempt: int = 1
+
+
+class JobEvents(Protocol):
+    async def on_started(self, job: Job) -> None: ...
+
+    async def on_progress(self, job: Job, progress: Progress) -> None: ...
+
+    async def on_finished(self, job: Job) -> None: ...
+
+    async def on_requeued(self, job: Job) -> None: ...
+
+
+class NoEvents:
+    """JobEvents that ignores everything (headless use, benchmarks)."""
+
+    async def on_started(self, job: Job) -> None:
+        return None
+
+    async def on_progress(self, job: Job, progress: Progress) -> None:
+        return None
+
+    async def on_finished(self, job: Job) -> None:
+        return None
+
+    async def on_requeued(self, job: Job) -> None:
+        return None
+
+
+class ProgressTracker:
+    """Folds runtime events into `Progress` values. Pure; one per attempt."""
+
+    def __init__(self, *, attempt: int = 1, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._t0 = clock()
+        self._attempt = attempt
+        self._total = 0
+        self._done = 0
+        self._node_type: str | None = None
+        self._step: int | None = None
+        self._steps: int | None = None
+        self._fraction = 0.0
+
+    def feed(self, event: RuntimeEvent) -> Progress | None:
+        """Returns a Progress when the event changed what a user would see."""
+        if isinstance(event, ExecutionStarted):
+            self._total = event.node_count
+        elif isinstance(event, NodeStarted):
+            self._node_type = event.class_type
+            self._step = self._steps = None
+        elif isinstance(event, NodeFinished):
+            self._done += 1
+            self._step = self._steps = None
+        elif isinstance(event, StepProgress):
+            self._step, self._steps = event.value, event.total
+        else:  # pragma: no cover - exhaustive over RuntimeEvent
+            return None
+        total = max(self._total, self._done + (1 if self._node_type else 0), 1)
+        partial = (self._step / self._steps) if self._step is not None and self._steps else 0.0
+        self._fraction = max(self._fraction, min(1.0, (self._done + partial) / total))
+        return Progress(
+            fraction=self._fraction,
+            node_type=self._node_type,
+            step=self._step,
+            total=self._steps,
+            elapsed_s=self._clock() - self._t0,
+            attempt=self._attempt,
+        )

@@ -1,0 +1,39 @@
+"""How long a job may run before it is interrupted.
+
+A single fixed timeout is wrong at both ends: a 2-second 480p clip would wait
+minutes to be declared stuck, and a 10-second 1080p Quality render would be
+killed while healthy. The budget starts from the mode's own estimate of warm
+GPU time (`engine.modes.estimate_gpu_seconds`, calibrated from published
+timings), multiplies it by a safety factor for slower GPUs, adds an allowance
+for loading models on the first job, and is clamped to operator bounds.
+
+On timeout the run is interrupted and retried once at `retry_factor` times the
+budget: a transient stall (another process on the GPU, a slow disk during the
+first model load) gets a second chance, a truly stuck job fails within bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TimeoutPolicy:
+    min_s: float = 60.0
+    max_s: float = 1800.0
+    cold_load_s: float = 90.0
+    safety: float = 3.0
+    retry_factor: float = 2.0
+    retries: int = 1
+
+    def budget(self, estimate_s: float | None, *, cold: bool) -> float:
+        """Seconds for the first attempt. No estimate (an operator's own
+        workflow) gets the upper bound."""
+        if estimate_s is None:
+            return self.max_s
+        raw = estimate_s * self.safety + (self.cold_load_s if cold else 0.0)
+        return min(self.max_s, max(self.min_s, raw))
+
+    def attempts(self, first_budget_s: float) -> list[float]:
+        """The budget of every attempt, first one included."""
+        return [first_budget_s * self.retry_factor**i for i in range(self.retries + 1)]

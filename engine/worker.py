@@ -1,0 +1,285 @@
+"""The single GPU consumer and the facade the frontend talks to.
+
+`Engine.run_forever()` is the one task that takes jobs off the scheduler, so
+jobs never overlap on the GPU. `process_one()` decides every ending of a job
+(succeeded, failed, timed out, cancelled, or requeued when the worker is
+stopped) and is the only caller of the store's status transitions for running
+jobs, in the style of SAQ's `Worker.process`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.comfy.runtime import Runtime
+from engine.errors import Cancelled, JobNotFound, LtxError, NotJobOwner
+from engine.events import JobEvents, NoEvents, Progress
+from engine.execute import execute
+from engine.jobs import Job, JobStatus, JobStore, Recovery, check_admission
+from engine.scheduler import Scheduler
+from engine.timeouts import TimeoutPolicy
+
+log = logging.getLogger(__name__)
+
+RESTART_NOTE = "restarted"
+STOP_NOTE = "the bot restarted while this job ran; it is back in the queue"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A job turned into a ComfyUI prompt."""
+
+    prompt: dict[str, Any]
+    outputs: tuple[str, ...]
+    estimate_s: float | None  # warm GPU seconds, for the timeout and ETAs
+
+
+class Preparer(Protocol):
+    async def prepare(self, job: Job) -> Prepared: ...
+
+    def estimate(self, job: Job) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class _Running:
+    job: Job
+    cancel: asyncio.Event
+    since: float
+    estimate_s: float
+
+
+@dataclass(frozen=True)
+class QueueCaps:
+    max_queued_per_user: int = 3
+    max_queue_total: int = 50
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        scheduler: Scheduler,
+        runtime: Runtime,
+        preparer: Preparer,
+        outputs_dir: Path,
+        policy: TimeoutPolicy | None = None,
+        caps: QueueCaps | None = None,
+    ) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.runtime = runtime
+        self.preparer = preparer
+        self.outputs_dir = outputs_dir
+        self.policy = policy or TimeoutPolicy()
+        self.caps = caps or QueueCaps()
+        self.events: JobEvents = NoEvents()
+        self._running: _Running | None = None
+        self._warm = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- startup ---------------------------------------------------------------
+    async def recover(self) -> Recovery:
+        """Requeue what a crash left running and load the queue in order."""
+        recovery = await self.store.recover()
+        self.scheduler.load(recovery.queued)
+        return recovery
+
+    # -- submission and cancel ---------------------------------------------------
+    async def submit(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        mode: str,
+        params: dict[str, Any],
+        inputs: dict[str, str],
+        retry_of: str | None = None,
+    ) -> Job:
+        """Admission (pause, ban, channel, caps, quota), then persist and enqueue.
+
+        `inputs` maps a media slot to the sha256 of an ingested input file.
+        """
+        await check_admission(
+            self.store,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            role_ids=role_ids,
+            max_queued_per_user=self.caps.max_queued_per_user,
+            max_queue_total=self.caps.max_queue_total,
+        )
+        job = await self.store.create(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            mode=mode,
+            params=params,
+            inputs=inputs,
+            retry_of=retry_of,
+        )
+        self.scheduler.put(job)
+        return job
+
+    async def cancel(self, job_id: str, *, by_user_id: int, is_admin: bool = False) -> Job:
+        """Cancel a queued job now, or interrupt a running one.
+
+        For a running job the returned Job is still `running`; `process_one`
+        records the cancellation and reports it through `on_finished`.
+        """
+        job = await self.store.get(job_id)
+        if job is None:
+            raise JobNotFound(job_id=job_id)
+        if job.user_id != by_user_id and not is_admin:
+            raise NotJobOwner(job_id=job_id, user_id=by_user_id, owner_id=job.user_id)
+        if job.status is JobStatus.QUEUED:
+            self.scheduler.remove(job_id)
+            cancelled = await self.store.cancel(job_id, note="cancelled while queued")
+            if cancelled is not None:
+                await self._notify("on_finished", cancelled)
+                return cancelled
+            job = await self.store.get(job_id) or job
+        if job.status is JobStatus.RUNNING and self.running_job_id == job_id:
+            self._running.cancel.set()  # type: ignore[union-attr]
+        return job
+
+    # -- the consumer ------------------------------------------------------------
+    async def run_forever(self) -> None:
+        while True:
+            job = await self.scheduler.get()
+            self._idle.clear()
+            try:
+                await self.process_one(job)
+            finally:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def process_one(self, job: Job) -> Job:
+        """Run one job to its ending and record it. Never raises for job failures."""
+        started = await self.store.start(job.id)
+        if started is None:  # cancelled (or taken) while it waited
+            return await self.store.get(job.id) or job
+        cancel = asyncio.Event()
+        self._running = _Running(started, cancel, time.time(), self._job_estimate(started))
+        await self._notify("on_started", started)
+        engine_seconds = 0.0
+        try:
+            prepared = await self.preparer.prepare(started)
+            await self.runtime.validate(prepared.prompt, prepared.outputs)
+            budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
+
+            async def progress(p: Progress) -> None:
+                await self._notify("on_progress", started, p)
+
+            execution = await execute(
+                self.runtime,
+                prepared.prompt,
+                prepared.outputs,
+                run_id=f"{job.id}-a{started.attempts}",
+                policy=self.policy,
+                first_budget_s=budget,
+                cancel=cancel,
+                on_progress=progress,
+            )
+            engine_seconds = execution.engine_seconds
+            self._warm = True
+            result_path = self._keep_result(job.id, execution.result.outputs)
+            final = await self.store.succeed(
+                job.id, result_path=str(result_path), gpu_seconds=engine_seconds
+            )
+        except asyncio.CancelledError:
+            # The worker is being stopped: the job goes back to the queue.
+            requeued = await self.store.requeue(job.id, note=STOP_NOTE)
+            if requeued is not None:
+                await self._notify("on_requeued", requeued)
+            raise
+        except Cancelled:
+            final = await self.store.cancel(job.id, gpu_seconds=engine_seconds, note="cancelled")
+        except LtxError as err:
+            log.info("job %s failed: %s", job.id, err)
+            final = await self.store.fail(
+                job.id,
+                error_code=err.code,
+                error_detail=str(err),
+                system_fault=err.system_fault,
+                gpu_seconds=engine_seconds,
+            )
+        except Exception as err:  # a bug, not a job failure: keep serving the queue
+            log.exception("job %s crashed the worker step", job.id)
+            final = await self.store.fail(
+                job.id,
+                error_code="internal",
+                error_detail=f"{type(err).__name__}: {err}",
+                system_fault=True,
+                gpu_seconds=engine_seconds,
+            )
+        finally:
+            self._running = None
+        final = final or await self.store.get(job.id) or started
+        await self._notify("on_finished", final)
+        return final
+
+    def _keep_result(self, job_id: str, outputs: Sequence[Any]) -> Path:
+        """Move the run's video into the data dir: the full-quality copy that
+        `/ltx show` re-delivers, apart from ComfyUI's scratch output folder."""
+        videos = [o for o in outputs if o.kind == "video"] or list(outputs)
+        if not videos:
+            raise LtxError()  # pragma: no cover - guarded by validation of outputs
+        source = videos[0].path
+        self.outputs_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.outputs_dir / f"{job_id}{source.suffix}"
+        tmp = dest.with_suffix(dest.suffix + ".part")
+        shutil.copyfile(source, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        tmp.replace(dest)
+        source.unlink(missing_ok=True)
+        return dest
+
+    async def _notify(self, name: str, *args: Any) -> None:
+        try:
+            await getattr(self.events, name)(*args)
+        except Exception:
+            log.exception("JobEvents.%s failed", name)
+
+    # -- queue views ---------------------------------------------------------------
+    @property
+    def running_job_id(self) -> str | None:
+        return self._running.job.id if self._running else None
+
+    def position(self, job_id: str) -> int | None:
+        """1-based place in line (1 runs next); 0 for the running job."""
+        if self.running_job_id == job_id:
+            return 0
+        return self.scheduler.position(job_id)
+
+    def eta(self, job_id: str, *, now: float | None = None) -> float | None:
+        """Unix time the job should finish, from the estimates of what runs first."""
+        now = time.time() if now is None else now
+        ahead = 0.0
+        if self._running is not None:
+            ahead += max(0.0, self._running.estimate_s - (now - self._running.since))
+            if self._running.job.id == job_id:
+                return now + ahead
+        for queued in self.scheduler.ordered():
+            ahead += self._job_estimate(queued)
+            if queued.id == job_id:
+                return now + ahead
+        return None
+
+    def _job_estimate(self, job: Job) -> float:
+        est = self.preparer.estimate(job)
+        return est if est is not None else self.policy.min_s
