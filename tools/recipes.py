@@ -25,6 +25,12 @@ MODEL_SIZES: dict[str, int] = {
 ENHANCER_LORA = "gemma-3-12b-it-abliterated_lora_rank64_bf16.safetensors"
 
 
+def _float_duration(node: str) -> Replace:
+    """The template's whole-second Duration becomes a float: any length can be
+    asked for, and `length = seconds * fps + 1` is steered to an exact 8k+1."""
+    return Replace(node, "PrimitiveInt", "PrimitiveFloat", {"value": 5.0}, "ltx:duration_s")
+
+
 def _refine_switch(sep1: str, upsampler: str, sep2: str, vdec: str, adec: str) -> tuple:
     """Make the full-size refinement stage optional (`ltx:refine`).
 
@@ -66,7 +72,7 @@ T2V = Recipe(
         Bind("267:247", "CLIPTextEncode", "negative_prompt"),
         Bind("267:257", "PrimitiveInt", "width"),
         Bind("267:258", "PrimitiveInt", "height"),
-        Bind("267:225", "PrimitiveInt", "duration"),
+        _float_duration("267:225"),
         Bind("267:260", "PrimitiveInt", "fps"),
         Bind("267:237", "RandomNoise", "seed"),
         Bind("267:330", "PrimitiveBoolean", "enhance_prompt"),
@@ -87,7 +93,7 @@ I2V = Recipe(
         Bind("320:313", "CLIPTextEncode", "negative_prompt"),
         Bind("320:312", "PrimitiveInt", "width"),
         Bind("320:299", "PrimitiveInt", "height"),
-        Bind("320:301", "PrimitiveInt", "duration"),
+        _float_duration("320:301"),
         Bind("320:300", "PrimitiveInt", "fps"),
         Bind("320:277", "RandomNoise", "seed"),
         Bind("320:328", "PrimitiveBoolean", "enhance_prompt"),
@@ -101,12 +107,12 @@ I2V = Recipe(
 
 _IA2V_COMMON = (
     Bind("276", "LoadAudio", "audio"),
-    Bind("340:332", "TrimAudioDuration", "start=start_index"),
+    Bind("340:332", "TrimAudioDuration", "start_s=start_index"),
     Bind("340:319", "PrimitiveStringMultiline", "prompt"),
     Bind("340:314", "CLIPTextEncode", "negative_prompt"),
     Bind("340:330", "PrimitiveInt", "width"),
     Bind("340:324", "PrimitiveInt", "height"),
-    Bind("340:331", "PrimitiveFloat", "duration"),
+    Bind("340:331", "PrimitiveFloat", "duration_s"),
     Bind("340:323", "PrimitiveInt", "fps"),
     Bind("340:286", "RandomNoise", "seed"),
     Bind("340:349", "PrimitiveBoolean", "enhance_prompt"),
@@ -152,7 +158,7 @@ KEYFRAME = Recipe(
         Bind("129:112", "CLIPTextEncode", "negative_prompt"),
         Bind("129:113", "PrimitiveInt", "width"),
         Bind("129:98", "PrimitiveInt", "height"),
-        Bind("129:102", "PrimitiveInt", "duration"),
+        _float_duration("129:102"),
         Bind("129:114", "PrimitiveInt", "fps"),
         Bind("129:100", "RandomNoise", "seed"),
         Bind("129:118", "ManualSigmas", "sigmas"),
@@ -215,7 +221,7 @@ STYLE = Recipe(
     steps=(
         Bind("199", "LoadVideo", "video"),
         Bind("200", "LoadImage", "style_image"),
-        Bind("692", "Video Slice", "start=start_time,duration=duration"),
+        Bind("692", "Video Slice", "start_s=start_time,duration_s=duration"),
         # Flattening leaves two copies of the prompt: the enhancer's input and
         # the switch's raw branch. Both are bound.
         Bind("129:209", "TextGenerateLTX2Prompt", "prompt=prompt"),

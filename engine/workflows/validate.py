@@ -32,7 +32,7 @@ from engine.workflows.bindings import OUTPUT, find_bindings
 # What each known parameter needs from the input it is bound to.
 _PARAM_TYPES: Mapping[str, frozenset[str]] = {
     **dict.fromkeys(("width", "height", "frames", "seed", "steps"), frozenset({"INT"})),
-    **dict.fromkeys(("fps", "duration", "start", "eta"), frozenset({"INT", "FLOAT"})),
+    **dict.fromkeys(("fps", "duration_s", "start_s", "eta"), frozenset({"INT", "FLOAT"})),
     **dict.fromkeys(("enhance_prompt", "refine"), frozenset({"BOOLEAN"})),
     **dict.fromkeys(
         ("prompt", "negative_prompt", "sigmas", "refine_sigmas"), frozenset({"STRING"})
