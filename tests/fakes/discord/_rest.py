@@ -1,0 +1,195 @@
+"""The REST surface: one middleware that makes every answer look like Discord's.
+
+Handlers return plain data (`None` → 204, `Reply` for another status) or raise
+`ApiError`. The middleware parses JSON and multipart bodies, checks the bot
+token, injects 429s, adds rate-limit headers and `Content-Type:
+application/json` exactly, logs the call, and turns unmatched routes into a
+Discord-shaped 404 that tests can find in `unknown_routes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from ._errors import ApiError, invalid_json, unauthorized
+from ._model import RestCall, UploadedFile
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+API_PREFIX = "/api/v{version:\\d+}"
+_API_PATH = re.compile(r"^/api/v\d+(/.*)$")
+_NO_AUTH = re.compile(r"^/(interactions|webhooks)/|^/gateway$")
+
+JSON: web.RequestKey[Any] = web.RequestKey("json", object)
+FILES: web.RequestKey[tuple[UploadedFile, ...]] = web.RequestKey("files", tuple)
+
+Handler = Callable[[web.Request], Awaitable[Any]]
+Add = Callable[[str, str, Handler], None]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A non-200 success, e.g. `Reply(201, command)`."""
+
+    status: int
+    data: Any
+
+
+def ratelimit_headers(
+    bucket_key: str, *, remaining: int = 49, reset_after: float = 1.0
+) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": "50",
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": hashlib.sha1(bucket_key.encode()).hexdigest()[:32],
+        "Via": "1.1 google",
+    }
+
+
+async def read_body(request: web.Request) -> tuple[Any, tuple[UploadedFile, ...]]:
+    """JSON body, or multipart `payload_json` + `files[n]` parts with their bytes."""
+    if not request.body_exists:
+        return None, ()
+    if request.content_type == "application/json":
+        try:
+            return json.loads(await request.text()), ()
+        except ValueError:
+            raise invalid_json() from None
+    if request.content_type != "multipart/form-data":
+        await request.read()
+        return None, ()
+    payload: Any = None
+    files: list[UploadedFile] = []
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue
+        data = await part.read(decode=False)
+        if part.name == "payload_json":
+            try:
+                payload = json.loads(bytes(data))
+            except ValueError:
+                raise invalid_json() from None
+        elif part.filename is not None:
+            ctype = part.headers.get("Content-Type", "application/octet-stream")
+            files.append(UploadedFile(part.name or "", part.filename, ctype, bytes(data)))
+    return payload, tuple(files)
+
+
+def _route_template(request: web.Request) -> str | None:
+    if request.match_info.http_exception is not None:
+        return None
+    canonical = request.match_info.route.resource.canonical  # type: ignore[union-attr]
+    return canonical.removeprefix("/api/v{version}")
+
+
+def make_middleware(fake: FakeDiscord) -> Any:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        m = _API_PATH.match(request.path)
+        if m is None:
+            return await handler(request)  # gateway socket, CDN
+        path, method = m.group(1), request.method
+        route = _route_template(request)
+        status, data, extra = 200, None, {}
+        try:
+            request[JSON], request[FILES] = await read_body(request)
+        except ApiError as e:
+            request[JSON], request[FILES] = None, ()
+            status, data = e.status, e.body()
+        rule = fake._matching_rate_limit(method, path)
+        if status != 200:
+            pass
+        elif rule is not None:
+            rule.remaining -= 1
+            rule.hits.append(time.monotonic())
+            status = 429
+            data = {
+                "message": "You are being rate limited.",
+                "retry_after": rule.retry_after,
+                "global": rule.global_,
+            }
+            extra = {
+                "Retry-After": str(math.ceil(rule.retry_after)),
+                "X-RateLimit-Scope": "global" if rule.global_ else "user",
+            }
+            if rule.global_:
+                extra["X-RateLimit-Global"] = "true"
+        elif route is None:
+            http_exc = request.match_info.http_exception
+            status = 405 if http_exc is not None and http_exc.status == 405 else 404
+            data = {
+                "message": f"{status}: {'Method Not Allowed' if status == 405 else 'Not Found'}",
+                "code": 0,
+            }
+        else:
+            try:
+                auth = request.headers.get("Authorization")
+                if not _NO_AUTH.search(path) and auth != f"Bot {fake.token}":
+                    raise unauthorized()
+                result = await handler(request)
+                if isinstance(result, Reply):
+                    status, data = result.status, result.data
+                elif result is None:
+                    status = 204
+                else:
+                    data = result
+            except ApiError as e:
+                status, data = e.status, e.body()
+        query = {k: v for k, v in request.query.items()}
+        call = RestCall(
+            len(fake.requests),
+            time.monotonic(),
+            method,
+            path,
+            route or path,
+            query,
+            request[JSON],
+            request[FILES],
+            status,
+            data,
+        )
+        fake.requests.append(call)
+        if route is None:
+            fake.unknown_routes.append(call)
+        fake.notifier.notify()
+        headers = ratelimit_headers(
+            f"{method} {route or path}",
+            remaining=0 if status == 429 else 49,
+            reset_after=rule.retry_after if status == 429 and rule else 1.0,
+        )
+        headers.update(extra)
+        if status == 204:
+            return web.Response(status=204, headers=headers)
+        headers["Content-Type"] = "application/json"
+        return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
+
+    return middleware
+
+
+def build_app(fake: FakeDiscord) -> web.Application:
+    from . import _rest_channels, _rest_interactions, _rest_misc
+
+    app = web.Application(client_max_size=1 << 30, middlewares=[make_middleware(fake)])
+
+    def add(method: str, path: str, handler: Handler) -> None:
+        app.router.add_route(method, API_PREFIX + path, handler)
+
+    for module in (_rest_misc, _rest_channels, _rest_interactions):
+        module.register(add, fake)
+    app.router.add_get("/gateway", fake._gateway.handle)
+    app.router.add_get("/", fake._gateway.handle)
+    app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", fake._serve_cdn)
+    return app
