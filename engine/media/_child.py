@@ -10,6 +10,7 @@ library, PyAV and its sibling `_transcode`.
 
 from __future__ import annotations
 
+import errno
 import json
 import resource
 import signal
@@ -72,8 +73,10 @@ def main() -> int:
     try:
         import _transcode as t
         import av
-    except MemoryError:
-        print(json.dumps({"error": "memory"}), flush=True)
+    except (MemoryError, ImportError) as exc:
+        # Under RLIMIT_AS, loading FFmpeg's libraries fails as "failed to map segment".
+        out_of_memory = isinstance(exc, MemoryError) or "map segment" in str(exc)
+        print(json.dumps({"error": "memory" if out_of_memory else "crashed"}), flush=True)
         return 3
     try:
         result = _run(job)
@@ -84,7 +87,9 @@ def main() -> int:
     except MemoryError:  # includes FFmpeg's ENOMEM (av.error.MemoryError)
         result = {"error": "memory"}
     except (av.error.FFmpegError, OSError, ValueError, EOFError) as exc:
-        result = {"error": "invalid", "detail": str(exc)[:300]}
+        # Threads and buffers that cannot be had under the cap fail as EAGAIN/ENOMEM.
+        starved = getattr(exc, "errno", None) in (errno.EAGAIN, errno.ENOMEM)
+        result = {"error": "memory" if starved else "invalid", "detail": str(exc)[:300]}
     print(json.dumps(result), flush=True)
     return 3 if "error" in result else 0
 
