@@ -373,3 +373,17 @@ class OutputTooLarge(LtxError):
             f"the video is still {self.size_bytes / 2**20:.1f} MiB after {self.rungs_tried} "
             f"encodes; the upload limit is {self.limit_bytes / 2**20:.1f} MiB"
         )
+
+
+@dataclass(eq=False)
+class DownloadFailed(LtxError):
+    """A model file could not be fetched from the Hugging Face Hub."""
+
+    name: str = ""
+    reason: str = ""
+
+    code: ClassVar[str] = "download_failed"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"could not download {self.name}: {self.reason}"
