@@ -12,8 +12,6 @@ from __future__ import annotations
 # Discord's limit for an unboosted guild or a DM: what we assume when told nothing.
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 DEFAULT_MARGIN = 0.05
-# Below this, no video is worth sending; a limit this small is a bug upstream.
-_FLOOR = 256 * 1024
 
 
 def upload_limit(*known_limits: int | None, margin: float = DEFAULT_MARGIN) -> int:
@@ -23,4 +21,4 @@ def upload_limit(*known_limits: int | None, margin: float = DEFAULT_MARGIN) -> i
         raise ValueError(f"margin must be a fraction in [0, 1), not {margin!r}")
     known = [n for n in known_limits if n is not None and n > 0]
     limit = min(known) if known else DEFAULT_UPLOAD_LIMIT
-    return max(_FLOOR, int(limit * (1 - margin)))
+    return int(limit * (1 - margin))

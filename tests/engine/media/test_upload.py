@@ -24,3 +24,8 @@ def test_nothing_known_falls_back_to_discords_default() -> None:
 def test_margin_must_be_a_fraction() -> None:
     with pytest.raises(ValueError):
         upload_limit(10 * MiB, margin=1.5)
+
+
+def test_a_tiny_limit_is_honoured_not_rounded_up() -> None:
+    # fit_to_limit reports OutputTooLarge for it; sending more would only get a 413.
+    assert upload_limit(1000, margin=0.0) == 1000
