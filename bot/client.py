@@ -56,6 +56,7 @@ class LtxBot(commands.Bot):
         media_limits: MediaLimits | None = None,
         throttle: ThrottlePolicy | None = None,
         sync_commands: bool = True,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # guild, channel and role cache: limits, permissions
@@ -66,6 +67,7 @@ class LtxBot(commands.Bot):
             help_command=None,
             tree_cls=LtxTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.engine = engine

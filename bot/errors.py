@@ -220,6 +220,11 @@ TABLE: dict[type[E.LtxError], Explain] = {
             f"{e.rungs_tried} encodes; this server takes {e.limit_bytes / 2**20:.1f} MB."
         ),
     ),
+    E.DownloadFailed: Explain(
+        "A model download failed",
+        "An admin should retry `ltx-bot models download`.",
+        lambda e: f"The model file {e.name} could not be downloaded on this server.",
+    ),
     NotGuildAdmin: Explain(
         "Not allowed",
         "",

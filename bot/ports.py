@@ -7,7 +7,7 @@ modules type-check without importing the engine's runtime.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from engine.jobs import Job
@@ -39,13 +39,13 @@ class EnginePort(Protocol):
         user_id: int,
         role_ids: Sequence[int],
         mode: str,
-        params: Any,
-        inputs: Mapping[str, Any],
+        params: dict[str, Any],
+        inputs: dict[str, str],
         retry_of: str | None = None,
     ) -> Job: ...
 
     async def cancel(self, job_id: str, *, by_user_id: int, is_admin: bool) -> Job: ...
 
-    def position(self, job_id: str) -> int | None: ...
+    def position(self, job_id: str) -> int | None: ...  # 0: running, 1: runs next
 
     def eta(self, job_id: str) -> float | None: ...

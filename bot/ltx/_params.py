@@ -45,4 +45,5 @@ def media_info(stored: StoredInput) -> MediaInfo:
         height=stored.height,
         duration_s=stored.duration_s,
         has_audio=stored.has_audio,
+        fps=stored.fps,
     )

@@ -23,14 +23,15 @@ from discord.ext import commands
 from bot.actor import actor_from_interaction
 from bot.admin._format import clip, quota_text
 from bot.cards._render import render_card
+from bot.delivery.service import is_too_large
 from bot.errors import GuildOnly
 from bot.ltx._params import PRESETS, media_info, split_options
-from bot.delivery.service import is_too_large
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
 from engine.modes import MODE_NAMES, get_mode, parse_params
+from engine.modes._geometry import MIN_SIDE
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -41,16 +42,16 @@ QUEUE_SHOWN = 15
 PRESET_CHOICES = [Choice(name=p.capitalize(), value=p) for p in PRESETS]
 
 COMMON_DESCRIPTIONS = {
-    "prompt": "What the video shows: subject, action, camera, light.",
-    "negative_prompt": "What to avoid in the video.",
-    "width": "Output width in pixels (snapped to what the model renders).",
-    "height": "Output height in pixels (snapped to what the model renders).",
-    "duration_s": "Length of the video in seconds.",
+    "prompt": "What the video shows.",
+    "negative_prompt": "What to avoid.",
+    "width": "Width in pixels (snapped to the model's grid).",
+    "height": "Height in pixels (snapped to the model's grid).",
+    "duration_s": "Length in seconds.",
     "fps": "Frames per second.",
-    "seed": "Seed for a reproducible result (random if empty).",
+    "seed": "Seed for a repeatable result (random if empty).",
     "preset": "Speed against quality.",
-    "enhance_prompt": "Let the model rewrite the prompt with more detail.",
-    "start_s": "Where in the input media to start, in seconds.",
+    "enhance_prompt": "Let the model add detail to the prompt.",
+    "start_s": "Start offset in the input media, in seconds.",
 }
 
 
@@ -196,8 +197,8 @@ def build_group(cog: LtxCog) -> app_commands.Group:
     s = cog.bot.settings
     group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.")
 
-    Width = Range[int, 64, s.max_width]
-    Height = Range[int, 64, s.max_height]
+    Width = Range[int, MIN_SIDE, s.max_width]
+    Height = Range[int, MIN_SIDE, s.max_height]
     Duration = Range[float, 0.5, s.max_duration_s]
     Prompt = Range[str, 1, s.max_prompt_chars]
     Negative = Range[str, 1, s.max_prompt_chars]

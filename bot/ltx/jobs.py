@@ -13,9 +13,10 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
+from pydantic import BaseModel
 
 from bot.actor import Actor, actor_from_interaction, actor_from_member
 from bot.admin._perms import may_act_on_job
@@ -122,20 +123,22 @@ class JobActions:
         self,
         actor: Actor,
         mode: str,
-        params: Any,
+        params: BaseModel,
         inputs: Mapping[str, StoredInput],
         *,
         retry_of: str | None = None,
     ) -> tuple[Job, int | None]:
-        """Queue the job and make sure its card is up; returns the job and card id."""
+        """Queue the job and make sure its card is up; returns the job and card id.
+        The job row keeps the parsed parameters (seed included) and the inputs'
+        content hashes: all a retry or a restart needs."""
         job = await self.bot.engine.submit(
             guild_id=actor.guild_id,
             channel_id=actor.channel_id,
             user_id=actor.user_id,
             role_ids=actor.role_ids,
             mode=mode,
-            params=params,
-            inputs=dict(inputs),
+            params=params.model_dump(mode="json"),
+            inputs={slot: stored.sha256 for slot, stored in inputs.items()},
             retry_of=retry_of,
         )
         card_id = None
