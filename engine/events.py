@@ -68,6 +68,7 @@ class ProgressTracker:
         self._total = 0
         self._done = 0
         self._node_type: str | None = None
+        self._running = False
         self._step: int | None = None
         self._steps: int | None = None
         self._fraction = 0.0
@@ -78,15 +79,17 @@ class ProgressTracker:
             self._total = event.node_count
         elif isinstance(event, NodeStarted):
             self._node_type = event.class_type
+            self._running = True
             self._step = self._steps = None
         elif isinstance(event, NodeFinished):
             self._done += 1
+            self._running = False
             self._step = self._steps = None
         elif isinstance(event, StepProgress):
             self._step, self._steps = event.value, event.total
         else:  # pragma: no cover - exhaustive over RuntimeEvent
             return None
-        total = max(self._total, self._done + (1 if self._node_type else 0), 1)
+        total = max(self._total, self._done + (1 if self._running else 0), 1)
         partial = (self._step / self._steps) if self._step is not None and self._steps else 0.0
         self._fraction = max(self._fraction, min(1.0, (self._done + partial) / total))
         return Progress(

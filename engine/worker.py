@@ -175,11 +175,17 @@ class Engine:
         cancel = asyncio.Event()
         self._running = _Running(started, cancel, time.time(), self._job_estimate(started))
         await self._notify("on_started", started)
-        engine_seconds = 0.0
+        exec_started: float | None = None
+
+        def spent() -> float:
+            # GPU time is charged from when the prompt went to ComfyUI.
+            return 0.0 if exec_started is None else time.monotonic() - exec_started
+
         try:
             prepared = await self.preparer.prepare(started)
             await self.runtime.validate(prepared.prompt, prepared.outputs)
             budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
+            exec_started = time.monotonic()
 
             async def progress(p: Progress) -> None:
                 await self._notify("on_progress", started, p)
@@ -194,11 +200,10 @@ class Engine:
                 cancel=cancel,
                 on_progress=progress,
             )
-            engine_seconds = execution.engine_seconds
             self._warm = True
             result_path = self._keep_result(job.id, execution.result.outputs)
             final = await self.store.succeed(
-                job.id, result_path=str(result_path), gpu_seconds=engine_seconds
+                job.id, result_path=str(result_path), gpu_seconds=execution.engine_seconds
             )
         except asyncio.CancelledError:
             # The worker is being stopped: the job goes back to the queue.
@@ -207,7 +212,7 @@ class Engine:
                 await self._notify("on_requeued", requeued)
             raise
         except Cancelled:
-            final = await self.store.cancel(job.id, gpu_seconds=engine_seconds, note="cancelled")
+            final = await self.store.cancel(job.id, gpu_seconds=spent(), note="cancelled")
         except LtxError as err:
             log.info("job %s failed: %s", job.id, err)
             final = await self.store.fail(
@@ -215,7 +220,7 @@ class Engine:
                 error_code=err.code,
                 error_detail=str(err),
                 system_fault=err.system_fault,
-                gpu_seconds=engine_seconds,
+                gpu_seconds=spent(),
             )
         except Exception as err:  # a bug, not a job failure: keep serving the queue
             log.exception("job %s crashed the worker step", job.id)
@@ -224,7 +229,7 @@ class Engine:
                 error_code="internal",
                 error_detail=f"{type(err).__name__}: {err}",
                 system_fault=True,
-                gpu_seconds=engine_seconds,
+                gpu_seconds=spent(),
             )
         finally:
             self._running = None

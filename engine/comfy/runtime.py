@@ -162,7 +162,7 @@ class Runtime:
         sink: Callable[[RuntimeEvent], None],
     ) -> RunResult:
         work = isolate_outputs(copy.deepcopy(prompt), outputs, prompt_id)
-        tracker = RunTracker(prompt_id, work, sink)
+        tracker = RunTracker(prompt_id, work, outputs, sink)
         with _execute_lock:
             executor = booted.executor
             booted.server.track(tracker)

@@ -34,9 +34,12 @@ EventSink = Callable[[RuntimeEvent], None]
 class RunTracker:
     """Follows one prompt's messages and emits each typed event exactly once."""
 
-    def __init__(self, prompt_id: str, prompt: dict[str, Any], sink: EventSink) -> None:
+    def __init__(
+        self, prompt_id: str, prompt: dict[str, Any], outputs: list[str], sink: EventSink
+    ) -> None:
         self.prompt_id = prompt_id
         self._classes = {nid: node.get("class_type", "?") for nid, node in prompt.items()}
+        self._needed = _ancestors(prompt, outputs)
         self._sink = sink
         self._started: set[str] = set()
         self._finished: set[str] = set()
@@ -67,8 +70,8 @@ class RunTracker:
             return
         if event == "execution_cached":
             self.cached = tuple(str(n) for n in data.get("nodes", ()))
-            runnable = len(self._classes) - len(self.cached)
-            self._sink(ExecutionStarted(self.prompt_id, max(runnable, 0)))
+            runnable = self._needed.difference(self.cached)
+            self._sink(ExecutionStarted(self.prompt_id, len(runnable)))
         elif event == "executing":
             node = data.get("node")
             if node is None:
@@ -95,6 +98,22 @@ class RunTracker:
     def close(self) -> None:
         if self._current is not None:
             self._finish(self._current)
+
+
+def _ancestors(prompt: dict[str, Any], outputs: list[str]) -> set[str]:
+    """The nodes ComfyUI will run for these outputs: they and what feeds them
+    (nodes nothing needs, like an unused primitive, never run)."""
+    seen: set[str] = set()
+    stack = [str(o) for o in outputs]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen or node_id not in prompt:
+            continue
+        seen.add(node_id)
+        for value in prompt[node_id].get("inputs", {}).values():
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int):
+                stack.append(str(value[0]))
+    return seen
 
 
 class PromptServerStandIn:

@@ -1,0 +1,106 @@
+"""From a stored job to a ComfyUI prompt, and the startup check of workflows.
+
+A job row holds the completed parameters and its inputs as content hashes, so
+preparing it again after a restart gives the same prompt. Input files are
+referenced where the media store keeps them: ComfyUI's input folder *is* the
+store, so nothing is copied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from engine.comfy.runtime import Runtime
+from engine.errors import InputRejected, NodeProblem, WorkflowInvalid
+from engine.jobs import Job
+from engine.media import lookup
+from engine.modes import MODE_NAMES, build_workflow, estimate_gpu_seconds, get_mode
+from engine.worker import Prepared
+from engine.workflows.load import load_workflow, workflow_path
+from engine.workflows.validate import check_workflow
+
+log = logging.getLogger(__name__)
+
+_FILE_SUFFIXES = (
+    ".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft", ".onnx",
+    ".png", ".jpg", ".jpeg", ".webp", ".wav", ".flac", ".mp3", ".mp4", ".webm", ".mov",
+)  # fmt: skip
+
+
+class ModePreparer:
+    """Builds a job's prompt from `<workflows_dir>/<mode>.json` and its inputs."""
+
+    def __init__(self, workflows_dir: Path, inputs_dir: Path) -> None:
+        self.workflows_dir = workflows_dir
+        self.inputs_dir = inputs_dir
+        self._estimates: dict[str, float | None] = {}
+
+    def _input_files(self, job: Job) -> dict[str, str]:
+        files = {}
+        for slot, sha in job.inputs.items():
+            try:
+                stored = lookup(self.inputs_dir, sha)
+            except (FileNotFoundError, ValueError):
+                raise InputRejected(
+                    input_name=slot,
+                    reason="the stored input file is gone from the data dir",
+                    accepted="submit the job again with the attachment",
+                ) from None
+            files[slot] = stored.path.relative_to(self.inputs_dir).as_posix()
+        return files
+
+    def _build(self, job: Job):
+        params = get_mode(job.mode).params_model.model_validate(dict(job.params))
+        return build_workflow(job.mode, params, self._input_files(job), self.workflows_dir)
+
+    async def prepare(self, job: Job) -> Prepared:
+        built = await asyncio.to_thread(self._build, job)
+        estimate = estimate_gpu_seconds(built)
+        self._estimates[job.id] = estimate
+        return Prepared(prompt=built.prompt, outputs=built.output_node_ids, estimate_s=estimate)
+
+    def estimate(self, job: Job) -> float | None:
+        """Warm GPU seconds for ETAs; cached per job, None when it cannot build."""
+        if job.id not in self._estimates:
+            try:
+                self._estimates[job.id] = estimate_gpu_seconds(self._build(job))
+            except Exception:
+                self._estimates[job.id] = None
+        return self._estimates[job.id]
+
+
+def _is_file_choice(prompt: dict, problem: NodeProblem) -> bool:
+    """A combo naming a file (model or input) that is not on disk yet: the
+    doctor and `models download` deal with those, not startup."""
+    value = prompt.get(problem.node_id, {}).get("inputs", {}).get(problem.input_name or "")
+    return isinstance(value, str) and value.lower().endswith(_FILE_SUFFIXES)
+
+
+async def check_workflows(runtime: Runtime, workflows_dir: Path) -> list[str]:
+    """Validate every mode's workflow against the live node registry.
+
+    Class types must exist, bindings must resolve and types must fit; raises
+    WorkflowInvalid naming the mode and nodes otherwise. Returns the modes
+    found (a deployment may offer fewer than six).
+    """
+    object_info = await runtime.object_info()
+    found = []
+    for mode in MODE_NAMES:
+        if not workflow_path(mode, workflows_dir).is_file():
+            log.warning("no workflow for %s in %s: the mode is unavailable", mode, workflows_dir)
+            continue
+        prompt = load_workflow(mode, workflows_dir)
+        problems = [
+            p
+            for p in check_workflow(prompt, object_info, skip_file_lists=True)
+            if not _is_file_choice(prompt, p)
+        ]
+        if problems:
+            raise WorkflowInvalid(
+                problems=tuple(problems),
+                summary=f"{workflow_path(mode, workflows_dir)} does not fit this ComfyUI",
+            )
+        found.append(mode)
+    return found

@@ -1,0 +1,123 @@
+"""Composition root: settings -> store -> scheduler -> runtime -> engine -> bot.
+
+Every dependency is built here once and passed down. `App` is used by
+`ltx-bot run` and by the end-to-end tests, which run it against a fake Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from engine.comfy.locate import find_comfy_dir
+from engine.comfy.runtime import Runtime
+from engine.comfy.types import BootInfo, RuntimeConfig
+from engine.jobs import JobStore, Recovery
+from engine.prepare import ModePreparer, check_workflows
+from engine.scheduler import make_scheduler
+from engine.timeouts import TimeoutPolicy
+from engine.worker import Engine, QueueCaps
+from ltxbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def model_dirs(settings: Settings) -> tuple[tuple[str, Path], ...]:
+    """Folders holding the model files present in the Hugging Face cache."""
+    try:
+        from engine.models import comfy_model_dirs
+    except ImportError:  # pragma: no cover - models registry not installed
+        return ()
+    return tuple(comfy_model_dirs(settings.workflows_dir))
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    return RuntimeConfig(
+        comfy_dir=find_comfy_dir(settings.comfyui_dir),
+        input_dir=settings.inputs_dir,
+        output_dir=settings.comfy_io_dir / "output",
+        temp_dir=settings.comfy_io_dir / "temp",
+        device=settings.device,
+        extra_args=tuple(settings.comfy_args),
+        model_dirs=model_dirs(settings),
+    )
+
+
+def timeout_policy(settings: Settings) -> TimeoutPolicy:
+    return TimeoutPolicy(
+        min_s=settings.timeout_min_s,
+        max_s=settings.timeout_max_s,
+        cold_load_s=settings.cold_load_s,
+    )
+
+
+class App:
+    """The running bot: one store, one runtime thread, one engine task, one client."""
+
+    def __init__(self, settings: Settings, *, sync_commands: bool = True) -> None:
+        self.settings = settings
+        self.sync_commands = sync_commands
+        self.store: JobStore | None = None
+        self.runtime: Runtime | None = None
+        self.engine: Engine | None = None
+        self.bot = None
+        self.boot_info: BootInfo | None = None
+        self.recovery: Recovery | None = None
+
+    async def start(self) -> None:
+        """Open, boot and check everything; refuse to start on a broken setup."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.inputs_dir.mkdir(parents=True, exist_ok=True)
+        self.store = await JobStore.open(settings.db_path)
+        self.runtime = Runtime(runtime_config(settings))
+        self.boot_info = await self.runtime.start()
+        await check_workflows(self.runtime, settings.workflows_dir)
+        self.engine = Engine(
+            store=self.store,
+            scheduler=make_scheduler("round_robin"),
+            runtime=self.runtime,
+            preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+            outputs_dir=settings.outputs_dir,
+            policy=timeout_policy(settings),
+            caps=QueueCaps(
+                max_queued_per_user=settings.max_queued_per_user,
+                max_queue_total=settings.max_queue_total,
+            ),
+        )
+        self.recovery = await self.engine.recover()
+        from bot.client import LtxBot  # discord is imported only when the bot runs
+
+        self.bot = LtxBot(settings, self.engine, self.store, sync_commands=self.sync_commands)
+
+    async def serve(self) -> None:
+        """Run the engine task and the Discord client until either stops."""
+        if self.bot is None or self.engine is None:
+            await self.start()
+        token = self.settings.discord_token
+        if token is None:
+            raise SystemExit("no Discord token: set LTXBOT_DISCORD_TOKEN (or DISCORD_TOKEN)")
+        async with asyncio.TaskGroup() as group:
+            engine_task = group.create_task(self.engine.run_forever(), name="engine")
+            try:
+                await self.bot.start(token.get_secret_value())
+            finally:
+                engine_task.cancel()
+
+    async def close(self) -> None:
+        if self.bot is not None and not self.bot.is_closed():
+            await self.bot.close()
+        if self.runtime is not None:
+            await self.runtime.close()
+        if self.store is not None:
+            await self.store.close()
+
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            await self.close()
