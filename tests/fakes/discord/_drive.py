@@ -265,3 +265,34 @@ def component_data(
             raise FakeUsageError(f"select {custom_id!r} offers {allowed}, got {values}")
     data["values"] = values
     return data
+
+
+def modal_data(modal: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """`data` of a MODAL_SUBMIT: the modal's text inputs with the user's values,
+    in the modal's layout (action rows, or label components)."""
+    filled: set[str] = set()
+
+    def submitted(c: dict[str, Any]) -> dict[str, Any] | None:
+        if c.get("type") != 4:
+            return None
+        cid = c["custom_id"]
+        value = values.get(cid, c.get("value") or "")
+        if c.get("required", True) and not value:
+            raise FakeUsageError(f"text input {cid!r} is required")
+        lo, hi = c.get("min_length", 0), c.get("max_length", 4000)
+        if value and not lo <= len(value) <= hi:
+            raise FakeUsageError(f"text input {cid!r} takes {lo}..{hi} characters")
+        filled.add(cid)
+        return {"type": 4, "custom_id": cid, "value": value}
+
+    rows: list[dict[str, Any]] = []
+    for row in modal.get("components", []):
+        if row.get("type") == 1:
+            inner = [x for x in map(submitted, row.get("components", [])) if x]
+            rows.append({"type": 1, "components": inner})
+        elif row.get("type") == 18 and (inner_one := submitted(row.get("component", {}))):
+            rows.append({"type": 18, "component": inner_one})
+    unknown = set(values) - filled
+    if unknown:
+        raise FakeUsageError(f"the modal has no text inputs {sorted(unknown)}")
+    return {"custom_id": modal["custom_id"], "components": rows}

@@ -264,7 +264,7 @@ class Gateway:
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": s.id,
             "resume_gateway_url": self._url(),
-            "application": {"id": str(w.application_id), "flags": 0},
+            "application": {"id": str(w.application_id), "flags": self.application_flags()},
             "private_channels": [],
             "presences": [],
             "relationships": [],
@@ -340,6 +340,11 @@ class Gateway:
             if "nonce" in d:
                 data["nonce"] = d["nonce"]
             self._send_dispatch(s, "GUILD_MEMBERS_CHUNK", data)
+
+    def application_flags(self) -> int:
+        """GATEWAY_* application flags matching the privileged intents allowed."""
+        bits = {"presences": 1 << 12, "members": 1 << 14, "message_content": 1 << 18}
+        return sum(bit for name, bit in bits.items() if self.allowed_intents & PRIVILEGED[name])
 
     # --- control from tests ------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import InteractionFailed
+from ._errors import FakeTimeout, InteractionFailed
 from ._model import CallbackRecord, FakeChannel, FakeMessage, FakeUser
 from ._notify import Notifier
 
@@ -83,7 +83,12 @@ class FakeInteraction:
                 raise InteractionFailed(f"interaction {self.id}: {self.failure}")
             return predicate()
 
-        return await self.notifier.wait_for(check, timeout, f"interaction {self.id}: {what}")
+        try:
+            return await self.notifier.wait_for(check, timeout, f"interaction {self.id}: {what}")
+        except FakeTimeout as e:
+            if self.rejected:  # say why: the bot tried and Discord refused
+                raise FakeTimeout(f"{e}; refused callbacks: {self.rejected}") from None
+            raise
 
     async def response(self, timeout: float = 5.0) -> CallbackRecord:
         """The accepted initial callback. Raises `InteractionFailed` if the bot

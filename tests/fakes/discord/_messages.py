@@ -11,6 +11,7 @@ import io
 import mimetypes
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import _payloads as P
@@ -49,6 +50,15 @@ def _image_size(data: bytes) -> tuple[int | None, int | None]:
         return None, None
 
 
+@dataclass(frozen=True)
+class MessageEvent:
+    """One create/edit/delete, in the order the fake applied them."""
+
+    kind: str
+    message: FakeMessage
+    time: float
+
+
 class Messages:
     """Message state; `World` provides the attributes declared here."""
 
@@ -65,6 +75,7 @@ class Messages:
     def __init__(self) -> None:
         self.all_messages: dict[int, FakeMessage] = {}
         self.attachments: dict[int, FakeAttachment] = {}
+        self.message_events: list[MessageEvent] = []
 
     def message_in(self, channel: FakeChannel, message_id: int | str) -> FakeMessage:
         try:
@@ -186,6 +197,7 @@ class Messages:
         self.all_messages[msg.id] = msg
         if not msg.ephemeral:
             self._emit_message("MESSAGE_CREATE", msg)
+        self.message_events.append(MessageEvent("create", msg, time.monotonic()))
         self.notifier.notify()
         return msg
 
@@ -203,6 +215,7 @@ class Messages:
         self._revise(msg)
         if not msg.ephemeral:
             self._emit_message("MESSAGE_UPDATE", msg)
+        self.message_events.append(MessageEvent("edit", msg, time.monotonic()))
         self.notifier.notify()
 
     def delete_message(self, msg: FakeMessage) -> None:
@@ -216,6 +229,7 @@ class Messages:
                 data,
                 INTENT_GUILD_MESSAGES if msg.guild_id else INTENT_DM_MESSAGES,
             )
+        self.message_events.append(MessageEvent("delete", msg, time.monotonic()))
         self.notifier.notify()
 
     def message_json(self, msg: FakeMessage) -> dict[str, Any]:

@@ -45,17 +45,54 @@ class Reply:
     data: Any
 
 
+@dataclass
+class _Window:
+    remaining: int
+    reset_at: float
+
+
+class Buckets:
+    """Discord-style buckets: `limit` requests per `window_s` per route and major
+    parameters. Headers come from here, and going over the limit answers 429."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._windows: dict[str, _Window] = {}
+
+    def take(self, key: str) -> tuple[int, float, bool]:
+        """Spend one request: (remaining, seconds to reset, over the limit?)."""
+        now = time.monotonic()
+        w = self._windows.get(key)
+        if w is None or now >= w.reset_at:
+            w = self._windows[key] = _Window(self.limit, now + self.window_s)
+        over = w.remaining <= 0
+        w.remaining = max(0, w.remaining - 1)
+        return w.remaining, w.reset_at - now, over
+
+
 def ratelimit_headers(
-    bucket_key: str, *, remaining: int = 49, reset_after: float = 1.0
+    route_key: str, limit: int, remaining: int, reset_after: float
 ) -> dict[str, str]:
     return {
-        "X-RateLimit-Limit": "50",
+        "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
         "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-        "X-RateLimit-Bucket": hashlib.sha1(bucket_key.encode()).hexdigest()[:32],
+        "X-RateLimit-Bucket": hashlib.sha1(route_key.encode()).hexdigest()[:32],
         "Via": "1.1 google",
     }
+
+
+def too_many(retry_after: float, scope: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    data = {
+        "message": "You are being rate limited.",
+        "retry_after": round(retry_after, 3),
+        "global": scope == "global",
+    }
+    extra = {"Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Scope": scope}
+    if scope == "global":
+        extra["X-RateLimit-Global"] = "true"
+    return 429, data, extra
 
 
 async def read_body(request: web.Request) -> tuple[Any, tuple[UploadedFile, ...]]:
@@ -95,6 +132,12 @@ def _route_template(request: web.Request) -> str | None:
     return canonical.removeprefix("/api/v{version}")
 
 
+def _major(request: web.Request) -> str:
+    info = request.match_info
+    keys = ("channel_id", "guild_id", "application_id", "token")
+    return "+".join(info[k] for k in keys if k in info)
+
+
 def make_middleware(fake: FakeDiscord) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -103,37 +146,33 @@ def make_middleware(fake: FakeDiscord) -> Any:
             return await handler(request)  # gateway socket, CDN
         path, method = m.group(1), request.method
         route = _route_template(request)
+        route_key = f"{method} {route or path}"
         status, data, extra = 200, None, {}
         try:
             request[JSON], request[FILES] = await read_body(request)
         except ApiError as e:
             request[JSON], request[FILES] = None, ()
             status, data = e.status, e.body()
+        # Interaction callbacks are not rate limited on Discord.
+        if route is not None and not path.startswith("/interactions/"):
+            remaining, reset_after, over = fake.buckets.take(f"{route_key}:{_major(request)}")
+        else:
+            remaining, reset_after, over = fake.buckets.limit, fake.buckets.window_s, False
         rule = fake._matching_rate_limit(method, path)
         if status != 200:
             pass
         elif rule is not None:
             rule.remaining -= 1
             rule.hits.append(time.monotonic())
-            status = 429
-            data = {
-                "message": "You are being rate limited.",
-                "retry_after": rule.retry_after,
-                "global": rule.global_,
-            }
-            extra = {
-                "Retry-After": str(math.ceil(rule.retry_after)),
-                "X-RateLimit-Scope": "global" if rule.global_ else "user",
-            }
-            if rule.global_:
-                extra["X-RateLimit-Global"] = "true"
+            status, data, extra = too_many(rule.retry_after, "global" if rule.global_ else "user")
+            remaining, reset_after = 0, rule.retry_after
+        elif over:
+            status, data, extra = too_many(reset_after, "user")
         elif route is None:
             http_exc = request.match_info.http_exception
             status = 405 if http_exc is not None and http_exc.status == 405 else 404
-            data = {
-                "message": f"{status}: {'Method Not Allowed' if status == 405 else 'Not Found'}",
-                "code": 0,
-            }
+            text = "Method Not Allowed" if status == 405 else "Not Found"
+            data = {"message": f"{status}: {text}", "code": 0}
         else:
             try:
                 auth = request.headers.get("Authorization")
@@ -148,14 +187,13 @@ def make_middleware(fake: FakeDiscord) -> Any:
                     data = result
             except ApiError as e:
                 status, data = e.status, e.body()
-        query = {k: v for k, v in request.query.items()}
         call = RestCall(
             len(fake.requests),
             time.monotonic(),
             method,
             path,
             route or path,
-            query,
+            dict(request.query),
             request[JSON],
             request[FILES],
             status,
@@ -165,11 +203,7 @@ def make_middleware(fake: FakeDiscord) -> Any:
         if route is None:
             fake.unknown_routes.append(call)
         fake.notifier.notify()
-        headers = ratelimit_headers(
-            f"{method} {route or path}",
-            remaining=0 if status == 429 else 49,
-            reset_after=rule.retry_after if status == 429 and rule else 1.0,
-        )
+        headers = ratelimit_headers(route_key, fake.buckets.limit, remaining, reset_after)
         headers.update(extra)
         if status == 204:
             return web.Response(status=204, headers=headers)

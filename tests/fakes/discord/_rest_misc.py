@@ -76,7 +76,7 @@ def register(add: Add, fake: FakeDiscord) -> None:
             "owner": P.user(w.app_owner),
             "team": None,
             "verify_key": "0" * 64,
-            "flags": fake._application_flags(),
+            "flags": fake._gateway.application_flags(),
             "interactions_endpoint_url": None,
             "redirect_uris": [],
             "approximate_guild_count": len(w.guilds),

@@ -20,9 +20,9 @@ from aiohttp import web
 from . import _drive
 from ._errors import FakeUsageError
 from ._gateway import INVALID_SESSION, PRIVILEGED, RECONNECT, Gateway, GatewaySession
-from ._interaction import APPLICATION_COMMAND, MESSAGE_COMPONENT, FakeInteraction
+from ._interaction import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, FakeInteraction
 from ._model import FakeChannel, FakeMessage, FakeUser, RateLimitRule
-from ._rest import build_app
+from ._rest import Buckets, build_app
 from ._world import World
 
 T = TypeVar("T")
@@ -40,11 +40,13 @@ class FakeDiscord(World):
         token_ttl_s: float = 900.0,
         heartbeat_interval_ms: int = 41_250,
         privileged_intents: Iterable[str] = ("members", "presences", "message_content"),
+        rest_limit: tuple[int, float] = (50, 1.0),
     ) -> None:
         super().__init__(token=token, bot_name=bot_name)
         self.interaction_window_s = interaction_window_s
         self.token_ttl_s = token_ttl_s
         self.rate_limits: list[RateLimitRule] = []
+        self.buckets = Buckets(*rest_limit)
         self.cdn_fetches: list[tuple[float, int]] = []
         allowed = sum(PRIVILEGED[name] for name in privileged_intents)
         self._gateway = Gateway(
@@ -112,18 +114,6 @@ class FakeDiscord(World):
         finally:
             route.BASE, ws.DEFAULT_GATEWAY = old
 
-    def _application_flags(self) -> int:
-        allowed = self._gateway.allowed_intents
-        flags = 0
-        for name, bit in (
-            ("presences", 1 << 12),
-            ("members", 1 << 14),
-            ("message_content", 1 << 18),
-        ):
-            if allowed & PRIVILEGED[name]:
-                flags |= bit
-        return flags
-
     async def _serve_cdn(self, request: web.Request) -> web.StreamResponse:
         a = self.attachments.get(int(request.match_info["attachment_id"]))
         if (
@@ -170,12 +160,16 @@ class FakeDiscord(World):
     async def invalidate_session(
         self, *, resumable: bool = False, wait: bool = True, timeout: float = 10.0
     ) -> None:
-        """Send op 9. Not resumable: the bot must IDENTIFY again (new session)."""
-        count = len(self.sessions)
+        """Send op 9. Resumable: the bot reconnects and RESUMEs; not resumable:
+        it must IDENTIFY again (a new session). Waits for that by default."""
+        count, s = len(self.sessions), self._need_session()
+        resumes = s.resumes
         if not resumable:
             self._gateway.invalidate_current()
         self._gateway.send_op(INVALID_SESSION, resumable)
-        if wait and not resumable:
+        if wait and resumable:
+            await self.wait_for_resume(s, resumes + 1, timeout)
+        elif wait:
             await self.wait_for_ready(timeout, sessions=count + 1)
 
     def _need_session(self) -> GatewaySession:
@@ -195,8 +189,9 @@ class FakeDiscord(World):
         count: int = 1,
         global_: bool = False,
     ) -> RateLimitRule:
-        """Answer the next `count` matching requests with 429 (`route_regex`
-        searches the path after `/api/v10`, e.g. `r"/channels/\\d+/messages/\\d+$"`)."""
+        """Answer the next `count` matching requests with 429 (`method` may be
+        "*"; `route_regex` searches the path after `/api/v10`, e.g.
+        `r"/channels/\\d+/messages/\\d+$"`)."""
         rule = RateLimitRule(method.upper(), re.compile(route_regex), retry_after, count, global_)
         self.rate_limits.append(rule)
         return rule
@@ -301,9 +296,26 @@ class FakeDiscord(World):
         payload["message"] = self.message_json(message)
         return self._new_interaction(MESSAGE_COMPONENT, user, channel, payload, message)
 
+    async def submit_modal(
+        self, ix: FakeInteraction, values: Mapping[str, str], *, locale: str = "en-US"
+    ) -> FakeInteraction:
+        """The user fills in and submits the modal the bot opened on `ix`
+        (text inputs by custom_id)."""
+        if ix.modal is None:
+            raise FakeUsageError(f"interaction {ix.id} did not open a modal")
+        payload = _drive.base_payload(
+            self, self.ids.next(), self._token(), MODAL_SUBMIT, ix.user, ix.channel, locale
+        )
+        payload["data"] = _drive.modal_data(ix.modal, values)
+        if ix.message is not None:
+            payload["message"] = self.message_json(ix.message)
+        return self._new_interaction(MODAL_SUBMIT, ix.user, ix.channel, payload, ix.message)
+
     async def react(self, user: FakeUser, message: FakeMessage, emoji: str) -> bool:
         """A user adds a reaction; True if MESSAGE_REACTION_ADD reached the bot
         (it needs the reactions intent)."""
+        if message.deleted or message.ephemeral:
+            raise FakeUsageError(f"message {message.id} is deleted or ephemeral")
         users = message.reactions.setdefault(emoji, [])
         if user.id in users:
             return False

@@ -31,6 +31,13 @@ class BumpView(discord.ui.View):
         await interaction.response.edit_message(content=f"bumped by {interaction.user.name}")
 
 
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    text: discord.ui.TextInput = discord.ui.TextInput(label="Text", custom_id="text", max_length=50)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"thanks: {self.text.value}")
+
+
 class QuickClient(discord.Client):
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """discord.py sleeps 5 s before a re-IDENTIFY (Discord's identify limit);
@@ -169,5 +176,9 @@ class MiniBot:
         async def silent(interaction: discord.Interaction) -> None:
             bot.record("silent", interaction.id)
 
-        for cmd in (ltx, admin, panel, slow, silent):
+        @app_commands.command(name="feedback", description="Opens a modal")
+        async def feedback(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(FeedbackModal())
+
+        for cmd in (ltx, admin, panel, slow, silent, feedback):
             self.tree.add_command(cmd)

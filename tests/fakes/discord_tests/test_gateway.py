@@ -75,6 +75,8 @@ async def test_reconnect_then_drop_resume_and_replay_missed_events(
 async def test_invalid_session_makes_the_bot_identify_again(world: World, bot: MiniBot) -> None:
     fake = world.fake
     first = fake.session
+    await fake.invalidate_session(resumable=True)  # op 9 true: reconnect and RESUME
+    assert fake.session is first and first.resumes == 1 and len(fake.sessions) == 1
     await fake.invalidate_session()
     assert len(fake.sessions) == 2 and fake.session is not first
     assert first.invalidated and fake.session.connected

@@ -19,7 +19,8 @@ async def test_command_sync_payload(world: World, bot: MiniBot) -> None:
     assert len(fake.command_syncs) == 1
     sync = fake.command_syncs[0]
     assert sync.guild_id == guild.id
-    assert sorted(c["name"] for c in sync.payload) == ["admin", "ltx", "panel", "silent", "slow"]
+    names = sorted(c["name"] for c in sync.payload)
+    assert names == ["admin", "feedback", "ltx", "panel", "silent", "slow"]
 
     ltx = fake.command("ltx", guild)
     assert ltx["guild_id"] == str(guild.id) and ltx["description"] == "Make videos"
@@ -159,6 +160,20 @@ async def test_component_click_updates_the_message(world: World, bot: MiniBot) -
     assert [r.content for r in panel.history] == ["panel", "bumped by bob"]
     with pytest.raises(ValueError, match="no component"):
         await fake.click(world.bob, panel, "missing")
+
+
+async def test_modal_round_trip(world: World, bot: MiniBot) -> None:
+    fake = world.fake
+    ix = await fake.slash_command(world.bob, world.channel, "feedback")
+    assert (await ix.response()).type == 9 and ix.original is None
+    assert ix.modal["title"] == "Feedback"
+    with pytest.raises(ValueError, match="50"):
+        await fake.submit_modal(ix, {"text": "x" * 51})
+    submit = await fake.submit_modal(ix, {"text": "lovely"})
+    assert (
+        submit.payload["type"] == 5 and submit.payload["data"]["custom_id"] == ix.modal["custom_id"]
+    )
+    assert (await submit.wait_original()).content == "thanks: lovely"
 
 
 async def test_reaction_add_reaches_the_bot(world: World, bot: MiniBot) -> None:

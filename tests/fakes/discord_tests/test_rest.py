@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 
 import aiohttp
 import discord
 import pytest
+
+from tests.fakes.discord import FakeDiscord
 
 from .conftest import World
 from .minibot import MiniBot
@@ -28,6 +31,10 @@ async def test_edit_survives_429_then_succeeds(world: World, bot: MiniBot) -> No
 
     stored = fake.all_messages[msg.id]
     assert [r.content for r in stored.history] == ["v1", "v2"]
+    assert [(e.kind, e.message) for e in fake.message_events] == [
+        ("create", stored),
+        ("edit", stored),
+    ]
     for rule, method, wait in ((posting, "POST", 0.1), (editing, "PATCH", 0.2)):
         calls = [c for c in fake.requests if c.method == method and "/messages" in c.path]
         assert [c.status for c in calls] == [429, 200]
@@ -35,6 +42,32 @@ async def test_edit_survives_429_then_succeeds(world: World, bot: MiniBot) -> No
         assert calls[1].time - calls[0].time >= wait
         assert len(rule.hits) == 1 and rule.remaining == 0
     assert fake.calls("POST", status=429)[0].response["global"] is True
+
+
+async def test_buckets_drive_headers_and_429_on_overflow() -> None:
+    async with FakeDiscord(rest_limit=(2, 0.25)) as fake:
+        guild = fake.add_guild()
+        url = f"{fake.api_base}/channels/{guild.channels[0].id}/messages"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {fake.token}"}) as http:
+            seen = []
+            for _ in range(3):
+                async with http.post(url, json={"content": "x"}) as r:
+                    seen.append((r.status, r.headers["X-RateLimit-Remaining"]))
+                    body = await r.json()
+            assert seen == [(200, "1"), (200, "0"), (429, "0")]
+            assert body["global"] is False and 0 < body["retry_after"] <= 0.25
+
+        with fake.patch_discord_py():
+            bot = await MiniBot(fake, guild).start()
+            try:
+                channel = bot.client.get_channel(guild.channels[0].id)
+                started = len(fake.requests)
+                await asyncio.gather(*(channel.send(f"m{i}") for i in range(5)))
+            finally:
+                await bot.stop()
+        sends = fake.calls("POST", "/channels/{channel_id}/messages")[-5:]
+        assert len(fake.requests) > started and all(c.status == 200 for c in sends)
+        assert sends[-1].time - sends[0].time >= 0.25  # discord.py obeyed the headers
 
 
 async def test_oversized_upload_is_413(world: World, bot: MiniBot) -> None:
