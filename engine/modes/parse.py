@@ -43,7 +43,9 @@ def allowed_text(param: str, spec: ModeSpec, limits: Limits) -> str:
         return texts[param]
     slots = {s.name: s for s in spec.media}
     if param in slots:
-        return f"a {slots[param].kind} ({slots[param].description})"
+        kind = slots[param].kind
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{article} {kind} file. {slots[param].description}"
     names = [*spec.params_model.model_fields, *slots]
     return f"one of the parameters of {spec.name}: {', '.join(names)}"
 
