@@ -53,6 +53,32 @@ def timeout_policy(settings: Settings) -> TimeoutPolicy:
     )
 
 
+async def start_engine(settings: Settings, store: JobStore) -> tuple[Runtime, Engine]:
+    """Boot ComfyUI, check the workflows against it, and build the engine."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.inputs_dir.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(runtime_config(settings))
+    try:
+        await runtime.start()
+        await check_workflows(runtime, settings.workflows_dir)
+    except BaseException:
+        await runtime.close()
+        raise
+    engine = Engine(
+        store=store,
+        scheduler=make_scheduler("round_robin"),
+        runtime=runtime,
+        preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+        outputs_dir=settings.outputs_dir,
+        policy=timeout_policy(settings),
+        caps=QueueCaps(
+            max_queued_per_user=settings.max_queued_per_user,
+            max_queue_total=settings.max_queue_total,
+        ),
+    )
+    return runtime, engine
+
+
 class App:
     """The running bot: one store, one runtime thread, one engine task, one client."""
 
@@ -69,24 +95,9 @@ class App:
     async def start(self) -> None:
         """Open, boot and check everything; refuse to start on a broken setup."""
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.inputs_dir.mkdir(parents=True, exist_ok=True)
         self.store = await JobStore.open(settings.db_path)
-        self.runtime = Runtime(runtime_config(settings))
-        self.boot_info = await self.runtime.start()
-        await check_workflows(self.runtime, settings.workflows_dir)
-        self.engine = Engine(
-            store=self.store,
-            scheduler=make_scheduler("round_robin"),
-            runtime=self.runtime,
-            preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
-            outputs_dir=settings.outputs_dir,
-            policy=timeout_policy(settings),
-            caps=QueueCaps(
-                max_queued_per_user=settings.max_queued_per_user,
-                max_queue_total=settings.max_queue_total,
-            ),
-        )
+        self.runtime, self.engine = await start_engine(settings, self.store)
+        self.boot_info = self.runtime.info
         self.recovery = await self.engine.recover()
         from bot.client import LtxBot  # discord is imported only when the bot runs
 
