@@ -2,6 +2,7 @@
 and time estimates."""
 
 from engine.modes.build import BuiltWorkflow, binding_values, build_workflow, required_bindings
+from engine.modes.check import check_mode_workflow, check_workflows
 from engine.modes.params import PRESETS
 from engine.modes.parse import allowed_text, parse_params
 from engine.modes.presets import PresetPlan, preset_plan
@@ -21,6 +22,8 @@ __all__ = [
     "allowed_text",
     "binding_values",
     "build_workflow",
+    "check_mode_workflow",
+    "check_workflows",
     "estimate_gpu_seconds",
     "get_mode",
     "parse_params",

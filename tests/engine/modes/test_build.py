@@ -127,3 +127,19 @@ def test_missing_input_file_and_unparsed_params():
     raw = get_mode("t2v").params_model(prompt="x")  # no seed or size yet
     with pytest.raises(ParamInvalid):
         build_workflow("t2v", raw, {}, WORKFLOWS_DIR)
+
+
+def test_startup_check_passes_for_both_workflow_sets_and_names_what_is_wrong(tmp_path):
+    from engine.modes import check_workflows
+    from tools._paths import load_object_info
+
+    info = load_object_info()
+    assert check_workflows(WORKFLOWS_DIR, info) == {}
+    assert check_workflows(TEST_WORKFLOWS, info) == {}
+    prompt = json.loads((TEST_WORKFLOWS / "t2v.json").read_text())
+    prompt["21"]["_meta"]["title"] = "Save"
+    (tmp_path / "t2v.json").write_text(json.dumps(prompt))
+    found = check_workflows(tmp_path, info)
+    assert set(found) == set(MODE_NAMES)
+    assert [p.message for p in found["t2v"]] == ["no node is titled ltx:output"]
+    assert found["i2v"][0].message == "workflow not loadable"
