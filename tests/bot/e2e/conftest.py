@@ -1,0 +1,168 @@
+"""End-to-end harness: the real discord.py client against the fake Discord,
+jobs on the real engine (ComfyUI 0.3.75 on the CPU, model-free test workflows).
+
+ComfyUI can boot only once per process, so one `Runtime` is booted per test
+session and shared; everything else (fake Discord, job store, engine, bot) is
+built fresh for each test, composed the way `ltxbot.app.App` composes it.
+Inputs are content-addressed, so the session's data dir (ComfyUI's input
+folder) is shared safely; each test has its own SQLite file and outputs dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.cards._throttle import ThrottlePolicy
+from bot.client import LtxBot
+from engine.comfy.runtime import Runtime
+from engine.jobs import JobStore
+from engine.prepare import ModePreparer, check_workflows
+from engine.scheduler import make_scheduler
+from engine.worker import Engine, QueueCaps
+from ltxbot.app import runtime_config, timeout_policy
+from ltxbot.settings import REPO_ROOT, Settings
+from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeRole, FakeUser
+
+WORKFLOWS = REPO_ROOT / "tests" / "workflows"
+# Small enough that every test job runs in well under a second on the CPU.
+SMALL = {"width": 256, "height": 256, "duration_s": 0.5, "fps": 24}
+# The e2e suite's slow job: a few seconds of CPU, to act while it runs.
+SLOW = {"width": 512, "height": 512, "duration_s": 5.0, "fps": 24}
+EDIT_INTERVAL_S = 1.0
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "workflows_dir": WORKFLOWS,
+        "device": "cpu",
+        "max_width": 512,
+        "max_height": 512,
+        "max_duration_s": 5.0,
+        "max_queued_per_user": 5,
+        "timeout_min_s": 60.0,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-data")
+
+
+@pytest.fixture(scope="session")
+def runtime(e2e_dir: Path) -> Iterator[Runtime]:
+    """The session's one ComfyUI (booted on its own thread; asyncio-loop agnostic)."""
+    settings = make_settings(e2e_dir)
+    settings.inputs_dir.mkdir(parents=True, exist_ok=True)
+    rt = Runtime(runtime_config(settings))
+
+    async def boot() -> None:
+        await rt.start()
+        await check_workflows(rt, settings.workflows_dir)
+
+    asyncio.run(boot())
+    yield rt
+    asyncio.run(rt.close())
+
+
+@dataclass
+class World:
+    """Everything a test drives or inspects."""
+
+    fake: FakeDiscord
+    guild: FakeGuild
+    channel: FakeChannel
+    other_channel: FakeChannel
+    alice: FakeUser
+    bob: FakeUser
+    mod: FakeUser
+    mods: FakeRole
+    settings: Settings
+    store: JobStore
+    engine: Engine
+    bot: LtxBot
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until the engine has nothing to run and the bot nothing to post."""
+        async with asyncio.timeout(timeout):
+            while len(self.engine.scheduler) or self.engine.running_job_id:
+                await asyncio.sleep(0.05)
+            await self.bot.tasks.wait_idle()
+
+
+@contextlib.asynccontextmanager
+async def running_world(
+    runtime: Runtime, e2e_dir: Path, tmp_path: Path, *, start_engine: bool = True, **settings_kw
+) -> AsyncIterator[World]:
+    async with FakeDiscord(interaction_window_s=3.0) as fake:
+        guild = fake.add_guild("Studio", channels=("studio", "random"))
+        alice, bob, mod = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod")
+        for user in (alice, bob, mod):
+            fake.add_member(guild, user)
+        mods = fake.add_role(guild, "mods", ["manage_guild"], members=[mod])
+        settings = make_settings(
+            e2e_dir,
+            discord_token=fake.token,
+            discord_api_base=fake.api_base,
+            discord_gateway_url=fake.gateway_url,
+            **settings_kw,
+        )
+        store = await JobStore.open(tmp_path / "jobs.sqlite3")
+        engine = Engine(
+            store=store,
+            scheduler=make_scheduler("round_robin"),
+            runtime=runtime,
+            preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+            outputs_dir=tmp_path / "outputs",
+            policy=timeout_policy(settings),
+            caps=QueueCaps(
+                max_queued_per_user=settings.max_queued_per_user,
+                max_queue_total=settings.max_queue_total,
+            ),
+        )
+        await engine.recover()
+        bot = LtxBot(
+            settings,
+            engine,
+            store,
+            throttle=ThrottlePolicy(min_interval_s=EDIT_INTERVAL_S),
+            guild_ready_timeout=0.05,
+        )
+        world = World(
+            fake, guild, guild.channels[0], guild.channels[1], alice, bob, mod, mods,
+            settings, store, engine, bot,
+        )  # fmt: skip
+        with fake.patch_discord_py():
+            bot_task = asyncio.create_task(bot.start(fake.token), name="bot")
+            engine_task = (
+                asyncio.create_task(engine.run_forever(), name="engine") if start_engine else None
+            )
+            try:
+                await fake.wait_for_ready()
+                async with asyncio.timeout(10):
+                    await bot.wait_until_ready()
+                yield world
+            finally:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(30):
+                        await engine.wait_idle()
+                if engine_task is not None:
+                    engine_task.cancel()
+                    await asyncio.gather(engine_task, return_exceptions=True)
+                await bot.close()
+                await asyncio.gather(bot_task, return_exceptions=True)
+                await store.close()
+
+
+@pytest.fixture
+async def world(runtime: Runtime, e2e_dir: Path, tmp_path: Path) -> AsyncIterator[World]:
+    async with running_world(runtime, e2e_dir, tmp_path) as w:
+        yield w

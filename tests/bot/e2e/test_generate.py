@@ -1,0 +1,107 @@
+"""Generation commands end to end: every mode, the card's life, the delivered video."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.jobs import JobStatus
+from tests.bot.e2e import _media
+from tests.bot.e2e._helpers import (
+    card_of,
+    card_status,
+    custom_ids,
+    embed_fields,
+    submit,
+    wait_result,
+)
+from tests.bot.e2e.conftest import EDIT_INTERVAL_S, SLOW, SMALL
+
+SIZE = {k: SMALL[k] for k in ("width", "height", "fps")}
+MODES = {
+    "t2v": ({"prompt": "a red fox", **SMALL}, {}),
+    "a2v": ({"prompt": "a drum solo", **SMALL}, {"audio": ("beat.wav", _media.wav(1.0))}),
+    "i2v": ({"prompt": "the cube spins", **SMALL}, {"image": ("cube.png", _media.png())}),
+    "lipsync": (
+        SMALL,
+        {"image": ("face.png", _media.png(64, 96)), "audio": ("speech.wav", _media.wav(1.0))},
+    ),
+    "keyframe": (
+        SMALL,
+        {
+            "first_image": ("a.png", _media.png(colour=(0, 0, 255))),
+            "last_image": ("b.png", _media.png(colour=(255, 255, 0))),
+        },
+    ),
+    "style": (
+        SIZE,
+        {"style_image": ("look.png", _media.png()), "video": ("clip.mp4", _media.mp4(1.0))},
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+async def test_every_mode_delivers_a_playable_video_replying_to_its_card(world, mode):
+    options, attachments = MODES[mode]
+    job_id = await submit(world, world.alice, mode, dict(options), attachments=attachments)
+    # Attachments were fetched from the CDN at submit time, each exactly once.
+    assert len(world.fake.cdn_fetches) == len(attachments)
+
+    result = await wait_result(world, job_id)
+    await world.drain()
+    card = card_of(world, job_id)
+
+    assert result.message_reference["message_id"] == str(card.id)
+    assert f"<@{world.alice.id}>" in result.content
+    assert result.allowed_mentions == {"parse": [], "users": [world.alice.id]}
+    assert result.nonce == f"ltx-{job_id}", result.content
+    assert custom_ids(result.components) == [f"ltx:retry:{job_id}"], result.content
+    assert result.reactions == {"🔁": [world.fake.bot.id]}
+    (video,) = result.attachments
+    info = _media.decode_mp4(video.data)
+    assert (info["video_codec"], info["pix_fmt"]) == ("h264", "yuv420p")
+    assert (info["width"], info["height"]) == (256, 256)
+    assert info["frames"] >= 9
+
+    # The card ends "Done" with no Cancel button; the store knows both messages.
+    assert "Done" in card_status(card.embeds) and card.components == []
+    assert embed_fields(card.embeds[0])["By"] == f"<@{world.alice.id}>"
+    job = await world.store.get(job_id)
+    assert job.status is JobStatus.SUCCEEDED
+    assert (job.card_message_id, job.result_message_id) == (card.id, result.id)
+    assert sorted(job.inputs) == sorted(attachments)
+
+
+async def test_card_shows_queue_then_throttled_progress_then_done(world):
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "slow waves", **SLOW})
+    result = await wait_result(world, job_id, timeout=60)
+    await world.drain()
+    card = card_of(world, job_id)
+    revisions = card.history
+
+    first = card_status(revisions[0].embeds)
+    assert "Queued" in first or "Running" in first
+    assert custom_ids(revisions[0].components) == [f"ltx:cancel:{job_id}"]
+    settings = embed_fields(revisions[0].embeds[0])["Settings"]
+    assert "512×512" in settings and "5 s" in settings and "seed " in settings
+    running = [r for r in revisions if "Running" in card_status(r.embeds)]
+    assert running and any("%" in card_status(r.embeds) for r in running)
+    assert "<t:" in card_status(running[-1].embeds)  # the ETA counts down client-side
+    # Progress edits are spaced by the throttle; only the final edit may come sooner.
+    times = [r.at for r in revisions[:-1]]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert all(g >= EDIT_INTERVAL_S * 0.95 for g in gaps), gaps
+    assert "Done" in card_status(revisions[-1].embeds)
+
+    # On the wire: card post, its edits, the result reply, then the 🔁 reaction.
+    calls = world.fake.requests
+    idx = {
+        "card": next(c.index for c in calls if c.method == "POST" and c.response.get("id") == str(card.id)),
+        "result": next(c.index for c in calls if c.method == "POST" and c.response.get("id") == str(result.id)),
+        "react": next(c.index for c in calls if c.method == "PUT" and "/reactions/" in c.path),
+    }  # fmt: skip
+    edits = [c.index for c in calls if c.method == "PATCH" and c.path.endswith(str(card.id))]
+    assert idx["card"] < min(edits) and max(edits) < idx["result"] < idx["react"]
+    result_call = next(c for c in calls if c.index == idx["result"])
+    assert result_call.json["message_reference"]["message_id"] == card.id
+    assert result_call.json["enforce_nonce"] is True
+    assert result_call.files[0].filename == f"ltx-{job_id}.mp4"

@@ -1,0 +1,20 @@
+from tests.bot.e2e._media import decode_mp4
+from tests.bot.e2e.conftest import SMALL
+
+
+async def test_t2v_smoke(world):
+    fake = world.fake
+    ix = await fake.slash_command(
+        world.alice, world.channel, "ltx", subcommand="t2v", options={"prompt": "a cat", **SMALL}
+    )
+    cb = await ix.response()
+    print(cb, ix.latency)
+    msgs = await ix.wait_followups(1, timeout=10)
+    print(msgs[0].content)
+    result = await fake.wait_for_message(
+        lambda m: bool(m.attachments), channel=world.channel, timeout=30
+    )
+    print(result.content, decode_mp4(result.attachments[0].data))
+    await world.drain()
+    for c in fake.requests:
+        print(c.method, c.path, getattr(c, "status", None))
