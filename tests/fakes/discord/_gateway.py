@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import secrets
 import time
 import zlib
@@ -32,6 +33,7 @@ PRIVILEGED = {"presences": 1 << 8, "members": 1 << 1, "message_content": 1 << 15
 INTENT_MEMBERS, INTENT_PRESENCES = 1 << 1, 1 << 8
 
 OnSent = Callable[[], None] | None
+_log = logging.getLogger(__name__)
 
 
 class Connection:
@@ -177,6 +179,8 @@ class Gateway:
         self.connections.append(conn)
         try:
             if q.get("encoding", "json") != "json" or compress not in (None, "zlib-stream"):
+                # e.g. discord.py asks for zstd-stream once `zstandard` is installed.
+                _log.warning("fake gateway refuses %s: only json and zlib-stream", dict(q))
                 await conn.close(4002, f"unsupported encoding/compress: {dict(q)}")
             elif q.get("v") not in (None, "9", "10"):
                 await conn.close(4012, "Invalid API version.")

@@ -2,7 +2,8 @@
 
 Handlers return plain data (`None` → 204, `Reply` for another status) or raise
 `ApiError`. The middleware parses JSON and multipart bodies, checks the bot
-token, injects 429s, adds rate-limit headers and `Content-Type:
+token, spends a request from the route's bucket (429 when empty), injects
+test-requested 429s, adds rate-limit headers and `Content-Type:
 application/json` exactly, logs the call, and turns unmatched routes into a
 Discord-shaped 404 that tests can find in `unknown_routes`.
 """

@@ -90,6 +90,10 @@ async def test_invalid_session_makes_the_bot_identify_again(world: World, bot: M
             {"op": 6, "d": {"token": fake.token, "session_id": first.id, "seq": first.seq}}
         )
         assert await ws.receive_json(timeout=5) == {"op": 9, "d": False}
+    zstd = fake.gateway_url + "?v=10&compress=zstd-stream"  # not supported: refused
+    async with aiohttp.ClientSession() as http, http.ws_connect(zstd) as ws:
+        closed = await ws.receive(timeout=5)
+        assert closed.type is aiohttp.WSMsgType.CLOSE and ws.close_code == 4002
 
 
 async def test_bad_token_and_disallowed_intents_are_refused() -> None:
