@@ -26,7 +26,7 @@ from engine.events import Progress as JobProgress
 from engine.modes import MODE_NAMES, Limits, MediaInfo, get_mode, parse_params
 from ltxbot.settings import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +116,11 @@ def render(settings: Settings, args: argparse.Namespace) -> int:
         else:
             out = asyncio.run(_render_mode(settings, args))
     except ModelMissing as err:
-        console.print(f"[red]error:[/] {err}")
+        total = sum(size for _, size in err.files) / 1e9
+        console.print(f"[red]error:[/] missing model files for {err.mode} ({total:.1f} GB):")
+        for name, size in err.files:
+            console.print(f"  - {name} ({size / 1e9:.1f} GB)")
+        console.print(f"Run `ltx-bot models download --mode {err.mode}` (or see `ltx-bot doctor`).")
         return 1
     except LtxError as err:
         console.print(f"[red]error:[/] {err}")
