@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
 from tests.fakes.discord import FakeChannel, FakeInteraction, FakeMessage, FakeUser
 
 ACK_BUDGET_S = 1.5  # well inside Discord's 3 s
+WAIT_S = 60.0  # generous bound on any wait for the bot (jobs run on a 2-core CPU)
 
 
 def embed_fields(embed: dict[str, Any]) -> dict[str, str]:
@@ -59,12 +61,12 @@ async def run_command(
     return ix
 
 
-async def reply_text(ix: FakeInteraction, timeout: float = 30.0) -> str:
+async def reply_text(ix: FakeInteraction) -> str:
     """What the user privately read: the immediate message or the first followup."""
     if ix.callback.type == 4:
         assert ix.callback.data.get("flags", 0) & 64, "replies are ephemeral"
         return ix.callback.data.get("content", "")
-    (msg,) = await ix.wait_followups(1, timeout=timeout)
+    (msg,) = await ix.wait_followups(1, timeout=WAIT_S)
     assert msg.ephemeral
     return msg.content
 
@@ -94,12 +96,12 @@ def results_of(world, job_id: str) -> list[FakeMessage]:
     ]
 
 
-async def wait_result(world, job_id: str, timeout: float = 30.0) -> FakeMessage:
-    msgs = await world.fake.wait_for(lambda: results_of(world, job_id), timeout, f"result {job_id}")
+async def wait_result(world, job_id: str) -> FakeMessage:
+    msgs = await world.fake.wait_for(lambda: results_of(world, job_id), WAIT_S, f"result {job_id}")
     return msgs[0]
 
 
-async def wait_card(world, job_id: str, predicate, timeout: float = 30.0) -> FakeMessage:
+async def wait_card(world, job_id: str, predicate) -> FakeMessage:
     def ok() -> FakeMessage | None:
         try:
             card = card_of(world, job_id)
@@ -107,4 +109,14 @@ async def wait_card(world, job_id: str, predicate, timeout: float = 30.0) -> Fak
             return None
         return card if predicate(card) else None
 
-    return await world.fake.wait_for(ok, timeout, f"card of {job_id}")
+    return await world.fake.wait_for(ok, WAIT_S, f"card of {job_id}")
+
+
+async def wait_job(world, job_id: str, predicate):
+    """Poll the store until the job satisfies `predicate`."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            job = await world.store.get(job_id)
+            if job is not None and predicate(job):
+                return job
+            await asyncio.sleep(0.05)

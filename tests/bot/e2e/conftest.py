@@ -90,10 +90,11 @@ class World:
     engine: Engine
     bot: LtxBot
 
-    async def drain(self, timeout: float = 30.0) -> None:
+    async def drain(self) -> None:
         """Wait until the engine has nothing to run and the bot nothing to post."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(60):
             while len(self.engine.scheduler) or self.engine.running_job_id:
+                await self.engine.wait_idle()
                 await asyncio.sleep(0.05)
             await self.bot.tasks.wait_idle()
 
