@@ -57,9 +57,13 @@ Interactions carry the member's permissions, `app_permissions`, `context`,
 `authorizing_integration_owners`, `entitlements` and `attachment_size_limit`.
 
 Slash commands are checked against the tree the bot synced (guild scope first,
-then global): unknown commands or options, missing required options, values
-outside choices/min/max/length raise `FakeUsageError`, as a Discord client
-would not let a user send them; `validate=False` sends them anyway.
+then global; in DMs only global commands whose `contexts` include BOT_DM):
+unknown commands or options, missing required options, values outside
+choices/min/max/length, and members lacking the command's
+`default_member_permissions` raise `FakeUsageError`, as a Discord client would
+not let them through; `validate=False` sends them anyway (e.g. to model a
+server's command-permission override). Stored global commands get Discord's
+defaults: `contexts` null → `[0]` if `dm_permission` is false, else `[0, 1]`.
 
 Gateway: events go to the newest session. While it has no socket they are
 buffered and replayed on RESUME (by sequence number); a clean client close

@@ -167,6 +167,10 @@ class CommandStore:
     def _stored(self, cmd: dict[str, Any], guild_id: int | None, ident: str) -> dict[str, Any]:
         kind = cmd.get("type", CHAT_INPUT)
         perms = cmd.get("default_member_permissions")
+        contexts = cmd.get("contexts")
+        if contexts is None and guild_id is None:
+            # What Discord stores: the deprecated dm_permission maps onto contexts.
+            contexts = [0] if cmd.get("dm_permission") is False else [0, 1]
         data: dict[str, Any] = {
             "id": ident,
             "application_id": str(self._app),
@@ -178,13 +182,13 @@ class CommandStore:
             "description_localizations": cmd.get("description_localizations"),
             "default_member_permissions": None if perms is None else str(perms),
             "nsfw": cmd.get("nsfw", False),
-            "contexts": cmd.get("contexts"),
+            "contexts": contexts,
             "integration_types": cmd.get("integration_types") or [0],
         }
         if cmd.get("options"):
             data["options"] = cmd["options"]
         if guild_id is None:
-            data["dm_permission"] = cmd.get("dm_permission", True)
+            data["dm_permission"] = 1 in contexts
         else:
             data["guild_id"] = str(guild_id)
         return data
@@ -247,7 +251,11 @@ class CommandStore:
     def find(
         self, name: str, guild_id: int | None, kind: int = CHAT_INPUT
     ) -> dict[str, Any] | None:
-        """The command a user in `guild_id` would run: guild scope first, then global."""
+        """The command a user in `guild_id` (None: a DM with the bot) would run:
+        guild scope first, then global; in DMs only global commands offered there."""
         if guild_id is not None and (kind, name) in self.scope(guild_id):
             return self.scope(guild_id)[(kind, name)]
-        return self.scope(None).get((kind, name))
+        cmd = self.scope(None).get((kind, name))
+        if cmd is None or (guild_id is None and 1 not in (cmd["contexts"] or [])):
+            return None
+        return cmd

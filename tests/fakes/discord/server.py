@@ -22,6 +22,7 @@ from ._errors import FakeUsageError
 from ._gateway import INVALID_SESSION, PRIVILEGED, RECONNECT, Gateway, GatewaySession
 from ._interaction import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, FakeInteraction
 from ._model import FakeChannel, FakeMessage, FakeUser, RateLimitRule
+from ._perms import ALL
 from ._rest import Buckets, build_app
 from ._world import World
 
@@ -257,8 +258,8 @@ class FakeDiscord(World):
         `attachments` maps attachment option names to `(filename, bytes[, content_type])`;
         users, roles and channels are passed as fake objects in `options`."""
         command = self.commands.find(name, channel.guild_id)
-        if command is None and validate:
-            raise FakeUsageError(f"/{name} is not synced for this channel's guild or globally")
+        if validate:
+            self._check_offered(command, name, user, channel)
         ix_id = self.ids.next()
         payload = _drive.base_payload(
             self, ix_id, self._token(), APPLICATION_COMMAND, user, channel, locale
@@ -275,6 +276,24 @@ class FakeDiscord(World):
             validate,
         )
         return self._new_interaction(APPLICATION_COMMAND, user, channel, payload, None)
+
+    def _check_offered(
+        self, command: dict[str, Any] | None, name: str, user: FakeUser, channel: FakeChannel
+    ) -> None:
+        """Discord only offers synced commands, and hides one whose
+        `default_member_permissions` the member lacks (unless the server set an
+        override: model that with `validate=False`)."""
+        where = "this guild or globally" if channel.guild_id else "DMs (global, BOT_DM context)"
+        if command is None:
+            raise FakeUsageError(f"/{name} is not synced for {where}")
+        required = command.get("default_member_permissions")
+        guild = self.guild_of(channel)
+        if required is not None and guild is not None:
+            need, has = int(required), self.permissions(guild, user.id)
+            if (need == 0 and has != ALL) or has & need != need:
+                raise FakeUsageError(
+                    f"Discord hides /{name} from {user.name}: it needs permissions {need}"
+                )
 
     async def click(
         self,

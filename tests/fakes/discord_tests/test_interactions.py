@@ -108,11 +108,33 @@ async def test_slash_command_attachment_round_trip(world: World, bot: MiniBot) -
 
 async def test_member_permissions_reach_the_bot(world: World, bot: MiniBot) -> None:
     fake = world.fake
+    with pytest.raises(ValueError, match="hides /admin from bob"):
+        await fake.slash_command(world.bob, world.channel, "admin")  # default_member_permissions
     for user, expected in ((world.alice, True), (world.bob, False)):
-        ix = await fake.slash_command(user, world.channel, "admin")
+        # validate=False: as if the server had granted bob the command anyway.
+        ix = await fake.slash_command(user, world.channel, "admin", validate=False)
         assert int(ix.payload["member"]["permissions"]) & (1 << 5) == (expected << 5)
         msg = await ix.wait_original()
         assert msg.content == f"manage_guild={expected}"
+
+
+async def test_global_commands_get_discords_contexts(world: World, bot: MiniBot) -> None:
+    fake = world.fake
+    payload = [
+        {"name": "guildonly", "description": "d", "dm_permission": False, "contexts": None},
+        {"name": "anywhere", "description": "d", "contexts": None},
+    ]
+    await bot.client.http.bulk_upsert_global_commands(fake.application_id, payload=payload)
+    got = {c["name"]: (c["contexts"], c["dm_permission"]) for c in fake.synced_commands()}
+    assert got == {"guildonly": ([0], False), "anywhere": ([0, 1], True)}
+
+    dm = fake.dm_channel(world.alice)
+    with pytest.raises(ValueError, match="not synced for DMs"):
+        await fake.slash_command(world.alice, dm, "guildonly")
+    ix = await fake.slash_command(world.alice, dm, "anywhere")
+    assert ix.payload["context"] == 1 and "guild_id" not in ix.payload
+    assert ix.payload["user"]["id"] == str(world.alice.id)
+    assert ix.payload["channel"]["type"] == 1
 
 
 async def test_options_are_checked_against_the_synced_tree(world: World, bot: MiniBot) -> None:
