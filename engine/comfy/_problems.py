@@ -52,11 +52,15 @@ def _options(spec: Any) -> list[Any] | None:
 
 
 def combo_errors(prompt: dict[str, Any], info_of: Any) -> dict[str, Any]:
-    """Combo values not among the node's options, in validate_prompt's shape.
+    """Model-file combo values not among the node's options, in
+    validate_prompt's shape.
 
     ComfyUI before 0.3.76 does not check combos of nodes written against its
     v3 API (they report the type "COMBO"), so a missing model file would only
-    fail deep inside the run. `info_of(class_type)` returns `/object_info` data.
+    fail deep inside the run. Only values naming model files are checked: input
+    files (LoadImage and friends) may live in subfolders the option list does
+    not show, and those nodes validate them themselves.
+    `info_of(class_type)` returns `/object_info` data.
     """
     found: dict[str, Any] = {}
     for node_id, node in prompt.items():
@@ -69,8 +73,10 @@ def combo_errors(prompt: dict[str, Any], info_of: Any) -> dict[str, Any]:
             **info.get("input", {}).get("optional", {}),
         }
         for name, value in node.get("inputs", {}).items():
+            if not isinstance(value, str) or not value.lower().endswith(MODEL_SUFFIXES):
+                continue
             options = _options(specs.get(name))
-            if options is None or isinstance(value, list) or value in options:
+            if options is None or value in options:
                 continue
             err = {
                 "type": "value_not_in_list",
