@@ -9,7 +9,8 @@ them against the live registry at startup. It reports what ComfyUI's own
 - links point at existing nodes and slots, and output types fit input types;
 - literal values have the right type, lie in their range, and combo values are
   among the options (model-file and input-file lists are skipped when empty,
-  since the snapshot was taken with empty folders);
+  since the snapshot was taken with empty folders). Values of bound inputs are
+  placeholders that every job replaces, so only their type is checked;
 - every `ltx:` binding resolves, and the bound input's type suits the parameter.
 """
 
@@ -61,6 +62,13 @@ class _Checker:
         self.skip_file_lists = skip
         self.problems: list[NodeProblem] = []
         self.specs: dict[str, dict[str, InputSpec]] = {}
+        try:
+            found = find_bindings(prompt)
+        except BindingInvalid:
+            found = {}  # reported by check_bindings
+        # Bound inputs hold placeholders (a template's sample image, its prompt):
+        # each job replaces them, so only their type is checked, not their value.
+        self.bound = {(b.node_id, b.input_name) for bs in found.values() for b in bs}
 
     def add(self, node_id: str, input_name: str | None, message: str, details: str = "") -> None:
         class_type = str((self.prompt.get(node_id) or {}).get("class_type", ""))
@@ -120,7 +128,7 @@ class _Checker:
             value = inputs[name]
             if _is_link(value):
                 self.check_link(node_id, spec, value)
-            else:
+            elif (node_id, name) not in self.bound:
                 self.check_literal(node_id, spec, value)
 
     def check_link(self, node_id: str, spec: InputSpec, link: list) -> None:

@@ -91,9 +91,9 @@ def test_link_to_missing_node_or_slot(object_info):
 
 def test_combo_and_range_values(object_info):
     def edit(p):
-        by_node(p, "KSamplerSelect", "ltx:sampler")["inputs"]["sampler_name"] = "warp_drive"
+        by_node(p, "KSamplerSelect", "KSamplerSelect")["inputs"]["sampler_name"] = "warp_drive"
         by_node(p, "CreateVideo")["inputs"]["bit_depth"] = 12
-        by_node(p, "PrimitiveInt", "ltx:fps")["inputs"]["value"] = "fast"
+        by_node(p, "PrimitiveBoolean", "Switch to Text to Video?")["inputs"]["value"] = "yes"
 
     probs = {(x.input_name, x.message) for x in problems_after(object_info, edit)}
     assert ("sampler_name", "value not in list") in probs
@@ -120,7 +120,17 @@ def test_file_lists_are_skipped_only_when_asked(object_info):
     assert check_workflow(prompt, object_info, skip_file_lists=True) == []
     strict = check_workflow(prompt, object_info, skip_file_lists=False)
     names = {x.input_name for x in strict}
-    assert {"image", "ckpt_name", "lora_name", "text_encoder", "model_name"} <= names
+    assert {"ckpt_name", "lora_name", "text_encoder", "model_name"} <= names
+    # The bound image loader holds the template's sample file, replaced per job.
+    assert "image" not in names
+
+
+def test_bound_placeholders_are_not_value_checked(object_info):
+    prompt = load(WORKFLOWS_DIR, "t2v")
+    by_node(prompt, "PrimitiveInt", "ltx:width")["inputs"]["value"] = 10**30
+    assert check_workflow(prompt, object_info) == []
+    by_node(prompt, "PrimitiveInt", "ltx:width")["_meta"]["title"] = "Width"
+    assert [p.message for p in check_workflow(prompt, object_info)] == ["value bigger than max"]
 
 
 def test_bindings_must_resolve_and_fit(object_info):
