@@ -217,3 +217,27 @@ async def test_workflow_that_does_not_fit_comfyui_refuses_startup(runtime, tmp_p
     with pytest.raises(WorkflowInvalid) as err:
         await check_workflows(runtime, broken)
     assert "i2v.json" in str(err.value) and "NoSuchNode" in str(err.value)
+
+
+async def test_an_image_job_reads_its_ingested_input(store, runtime, tmp_path):
+    from PIL import Image
+
+    from engine.media import MediaLimits, ingest
+
+    source = tmp_path / "cat.png"
+    Image.new("RGB", (400, 300), (200, 40, 40)).save(source)
+    stored = ingest(source, "image", runtime.config.input_dir, MediaLimits(), input_name="image")
+    engine = make_engine(store, runtime, tmp_path)
+    raw = {"prompt": "the cat yawns", "width": 320, "height": 256, "duration_s": 1, "fps": 8}
+    params = parse_params("i2v", raw, Limits()).model_dump()
+    job = await engine.submit(
+        guild_id=10, channel_id=20, user_id=1, mode="i2v", params=params,
+        inputs={"image": stored.sha256},
+    )  # fmt: skip
+    done = await engine.process_one(await engine.scheduler.get())
+    assert done.id == job.id and done.status is JobStatus.SUCCEEDED, done.error_detail
+    with av.open(done.result_path) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert frame.shape == (256, 320, 3)
+    red, green, _ = frame[128, 160]
+    assert red > 150 and green < 90  # the picture itself, not an empty frame
