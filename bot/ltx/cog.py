@@ -11,6 +11,7 @@ This module deliberately does not use `from __future__ import annotations`:
 the option annotations must be real objects built from the settings.
 """
 
+import inspect
 import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ COMMON_DESCRIPTIONS = {
 class LtxCog(commands.Cog):
     def __init__(self, bot: "LtxBot") -> None:
         self.bot = bot
+        self.option_names: dict[str, frozenset[str]] = {}
         self.group = build_group(self)
 
     async def cog_load(self) -> None:
@@ -69,8 +71,10 @@ class LtxCog(commands.Cog):
     # --- generation --------------------------------------------------------------------
 
     async def generate(
-        self, interaction: discord.Interaction, mode: str, options: dict[str, Any]
+        self, interaction: discord.Interaction, mode: str, local_vars: dict[str, Any]
     ) -> None:
+        """One generation command; `local_vars` are the callback's locals (its options)."""
+        options = {k: v for k, v in local_vars.items() if k in self.option_names[mode]}
         jobs = self.bot.jobs
         actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
         self.bot.upload_limits.observe(interaction)
@@ -212,7 +216,8 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         for slot in spec.media:
             descriptions[slot.name] = slot.description[:100]
         descriptions.update(described)
-        names = [n for n in callback.__code__.co_varnames[1 : callback.__code__.co_argcount]]
+        names = list(inspect.signature(callback).parameters)[1:]
+        cog.option_names[mode] = frozenset(names)
         callback = app_commands.describe(**{n: descriptions[n] for n in names})(callback)
         callback = app_commands.choices(preset=PRESET_CHOICES)(callback)
         group.add_command(
@@ -231,7 +236,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "t2v", _options(locals()))
+        await cog.generate(interaction, "t2v", locals())
 
     async def a2v(
         interaction: discord.Interaction,
@@ -247,7 +252,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "a2v", _options(locals()))
+        await cog.generate(interaction, "a2v", locals())
 
     async def i2v(
         interaction: discord.Interaction,
@@ -262,7 +267,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "i2v", _options(locals()))
+        await cog.generate(interaction, "i2v", locals())
 
     async def lipsync(
         interaction: discord.Interaction,
@@ -279,7 +284,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "lipsync", _options(locals()))
+        await cog.generate(interaction, "lipsync", locals())
 
     async def keyframe(
         interaction: discord.Interaction,
@@ -295,7 +300,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "keyframe", _options(locals()))
+        await cog.generate(interaction, "keyframe", locals())
 
     async def style(
         interaction: discord.Interaction,
@@ -311,7 +316,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         preset: str | None = None,
         enhance_prompt: bool | None = None,
     ) -> None:
-        await cog.generate(interaction, "style", _options(locals()))
+        await cog.generate(interaction, "style", locals())
 
     for mode, callback in {
         "t2v": t2v,
@@ -345,7 +350,3 @@ def build_group(cog: LtxCog) -> app_commands.Group:
     cancel.autocomplete("job")(cog.job_autocomplete)
     show.autocomplete("job")(cog.job_autocomplete)
     return group
-
-
-def _options(local_vars: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in local_vars.items() if k != "interaction"}

@@ -33,6 +33,11 @@ class RetryCog(commands.Cog):
             return
         if self.bot.user is not None and payload.user_id == self.bot.user.id:
             return
+        # Owned by the bot (not discord.py's event task), so closing the bot ends it.
+        self.bot.tasks.spawn(self._retry(payload), name=f"retry-reaction:{payload.message_id}")
+
+    async def _retry(self, payload: discord.RawReactionActionEvent) -> None:
+        assert payload.member is not None
         try:
             await self.bot.jobs.retry_reaction(
                 payload.member, payload.message_id, payload.channel_id

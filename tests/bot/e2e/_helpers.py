@@ -120,3 +120,13 @@ async def wait_job(world, job_id: str, predicate):
             if job is not None and predicate(job):
                 return job
             await asyncio.sleep(0.05)
+
+
+async def wait_job_created(world, retry_of: str):
+    """The job that retried `retry_of`, once it exists."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            found = [j for j in await world.store.list() if j.retry_of == retry_of]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.05)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from engine.jobs import JobStatus, QuotaScope
 from tests.bot.e2e._helpers import (
     card_of,
@@ -14,6 +12,7 @@ from tests.bot.e2e._helpers import (
     submit,
     wait_card,
     wait_job,
+    wait_job_created,
     wait_result,
 )
 from tests.bot.e2e.conftest import SLOW, SMALL
@@ -74,15 +73,6 @@ async def test_retry_reaction_queues_again_and_refusals_are_replies(world):
     )
     assert "resets <t:" in refusal.content
     assert len(await world.store.list()) == 2
-
-
-async def wait_job_created(world, retry_of: str):
-    async with asyncio.timeout(30):
-        while True:
-            found = [j for j in await world.store.list() if j.retry_of == retry_of]
-            if found:
-                return found[0]
-            await asyncio.sleep(0.05)
 
 
 async def test_cancel_button_stops_a_running_job(world):
