@@ -17,9 +17,9 @@ from engine.errors import InputRejected, NodeProblem, WorkflowInvalid
 from engine.jobs import Job
 from engine.media import lookup
 from engine.modes import MODE_NAMES, build_workflow, estimate_gpu_seconds, get_mode
+from engine.modes.check import check_mode_workflow
 from engine.worker import Prepared
 from engine.workflows.load import load_workflow, workflow_path
-from engine.workflows.validate import check_workflow
 
 log = logging.getLogger(__name__)
 
@@ -81,26 +81,27 @@ def _is_file_choice(prompt: dict, problem: NodeProblem) -> bool:
 async def check_workflows(runtime: Runtime, workflows_dir: Path) -> list[str]:
     """Validate every mode's workflow against the live node registry.
 
-    Class types must exist, bindings must resolve and types must fit; raises
-    WorkflowInvalid naming the mode and nodes otherwise. Returns the modes
-    found (a deployment may offer fewer than six).
+    Class types must exist, required bindings (`ltx:output`, media slots,
+    `ltx:prompt`) must resolve and types must fit; raises WorkflowInvalid
+    naming the file and nodes otherwise. Returns the modes found (a deployment
+    may offer fewer than six).
     """
     object_info = await runtime.object_info()
     found = []
     for mode in MODE_NAMES:
-        if not workflow_path(mode, workflows_dir).is_file():
+        path = workflow_path(mode, workflows_dir)
+        if not path.is_file():
             log.warning("no workflow for %s in %s: the mode is unavailable", mode, workflows_dir)
             continue
         prompt = load_workflow(mode, workflows_dir)
         problems = [
             p
-            for p in check_workflow(prompt, object_info, skip_file_lists=True)
+            for p in check_mode_workflow(mode, workflows_dir, object_info, skip_file_lists=True)
             if not _is_file_choice(prompt, p)
         ]
         if problems:
             raise WorkflowInvalid(
-                problems=tuple(problems),
-                summary=f"{workflow_path(mode, workflows_dir)} does not fit this ComfyUI",
+                problems=tuple(problems), summary=f"{path} does not fit this ComfyUI"
             )
         found.append(mode)
     return found
