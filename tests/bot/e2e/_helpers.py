@@ -45,6 +45,7 @@ async def run_command(
     channel: FakeChannel | None = None,
     name: str = "ltx",
     group: str | None = None,
+    validate: bool = True,
 ) -> FakeInteraction:
     """A user runs a command; the first callback must come well inside 3 s."""
     ix = await world.fake.slash_command(
@@ -55,6 +56,7 @@ async def run_command(
         group=group,
         options=options or {},
         attachments=attachments or {},
+        validate=validate,
     )
     await ix.response()
     assert ix.latency is not None and ix.latency < ACK_BUDGET_S, ix.latency

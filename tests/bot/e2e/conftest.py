@@ -85,6 +85,7 @@ class World:
     bob: FakeUser
     mod: FakeUser
     mods: FakeRole
+    regulars: FakeRole
     settings: Settings
     store: JobStore
     engine: Engine
@@ -109,6 +110,7 @@ async def running_world(
         for user in (alice, bob, mod):
             fake.add_member(guild, user)
         mods = fake.add_role(guild, "mods", ["manage_guild"], members=[mod])
+        regulars = fake.add_role(guild, "regulars", members=[bob])
         settings = make_settings(
             e2e_dir,
             discord_token=fake.token,
@@ -138,7 +140,7 @@ async def running_world(
             guild_ready_timeout=0.05,
         )
         world = World(
-            fake, guild, guild.channels[0], guild.channels[1], alice, bob, mod, mods,
+            fake, guild, guild.channels[0], guild.channels[1], alice, bob, mod, mods, regulars,
             settings, store, engine, bot,
         )  # fmt: skip
         with fake.patch_discord_py():
