@@ -1,0 +1,166 @@
+"""Crashes: the bot process is killed with SIGKILL and started again against the
+same fake Discord and data dir. Each result must reach Discord exactly once.
+
+The processes run the real CLI (`ltx-bot run`, i.e. `ltxbot.app.App`), so each
+boots its own ComfyUI; the test drives users through the fake and reads the
+store only while no bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.jobs import JobStatus, JobStore
+from ltxbot.settings import REPO_ROOT
+from tests.bot.e2e._helpers import (
+    card_of,
+    card_status,
+    embed_fields,
+    results_of,
+    submit,
+    wait_card,
+    wait_result,
+)
+from tests.bot.e2e.conftest import SMALL, WORKFLOWS
+from tests.fakes.discord import FakeDiscord
+
+pytestmark = pytest.mark.slow
+
+LONG = {"width": 512, "height": 512, "duration_s": 10.0, "fps": 24}
+BOOT_S = 120.0
+RUN = "import sys; from ltxbot.cli import main; sys.exit(main(['run']))"
+
+
+class BotProcess:
+    """`ltx-bot run` in a child process, logging to a file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", RUN, env=self.env, cwd=REPO_ROOT, stdout=out, stderr=out
+            )
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+
+
+class Users:
+    """What `submit` and the helpers need of a world, for a bot in another process."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        guild = fake.add_guild("Crashes")
+        self.guild, self.channel = guild, guild.channels[0]
+        self.alice = fake.add_user("alice")
+        fake.add_member(guild, self.alice)
+
+
+def results_on_wire(fake: FakeDiscord, job_id: str) -> list:
+    """Accepted posts that delivered `job_id`'s video."""
+    return [
+        c
+        for c in fake.calls("POST", "/channels/{channel_id}/messages")
+        if c.status == 200 and f"`{job_id}`" in ((c.json or {}).get("content") or "") and c.files
+    ]
+
+
+async def open_store(data_dir: Path) -> JobStore:
+    return await JobStore.open(data_dir / "ltxbot.sqlite3")
+
+
+async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp_path):
+    data_dir = tmp_path / "data"
+    async with FakeDiscord() as fake:
+        w = Users(fake)
+        env = {
+            **os.environ,
+            **fake.bot_env(),
+            "LTXBOT_DATA_DIR": str(data_dir),
+            "LTXBOT_WORKFLOWS_DIR": str(WORKFLOWS),
+            "LTXBOT_DEVICE": "cpu",
+            "LTXBOT_MAX_WIDTH": "512",
+            "LTXBOT_MAX_HEIGHT": "512",
+            "LTXBOT_MAX_DURATION_S": "10",
+            "LTXBOT_MAX_QUEUED_PER_USER": "10",
+        }
+        bots = [BotProcess(env, tmp_path / f"bot{i}.log") for i in range(3)]
+        try:
+            # --- first life: one job per state, then SIGKILL ---------------------------
+            await bots[0].start()
+            await fake.wait_for_ready(BOOT_S)
+            delivered = await submit(w, w.alice, "t2v", {"prompt": "z", **SMALL})
+            await wait_result(w, delivered)
+            undelivered = await submit(w, w.alice, "t2v", {"prompt": "a", **LONG})
+            await wait_card(w, undelivered, lambda c: "Running" in card_status(c.embeds))
+            running = await submit(w, w.alice, "t2v", {"prompt": "c", **LONG})
+            queued = await submit(w, w.alice, "t2v", {"prompt": "d", **SMALL})
+            # Every card is up; the next channel post (the first long job's result)
+            # is held by a long 429, as if Discord were slow to accept it.
+            hold = fake.rate_limit("POST", r"/channels/\d+/messages$", retry_after=300)
+            await fake.wait_for(lambda: hold.hits, 60, "the held result post")
+            await wait_card(w, running, lambda c: "Running" in card_status(c.embeds))
+            await bots[0].kill()
+
+            store = await open_store(data_dir)
+            try:
+                states = {j.id: j for j in await store.list()}
+            finally:
+                await store.close()
+            assert states[delivered].result_message_id is not None
+            assert states[undelivered].status is JobStatus.SUCCEEDED
+            assert states[undelivered].result_message_id is None
+            assert states[running].status is JobStatus.RUNNING
+            assert states[queued].status is JobStatus.QUEUED
+
+            # --- second life: recovery delivers, requeues, runs the rest --------------
+            fake.rate_limits.clear()
+            await bots[1].start()
+            await fake.wait_for_ready(BOOT_S, sessions=2)
+            for job_id in (undelivered, running, queued):
+                await wait_result(w, job_id)
+            restarted = card_of(w, running)
+            assert any(
+                "back in the queue" in embed_fields(r.embeds[0]).get("Note", "")
+                for r in restarted.history
+            )
+
+            # The narrowest window: Discord has the post, the store does not yet.
+            last = await submit(w, w.alice, "t2v", {"prompt": "e", **SMALL})
+            await fake.wait_for(lambda: results_on_wire(fake, last), 60, "the last result")
+            await bots[1].kill()
+
+            # --- third life: nothing is posted twice ----------------------------------
+            await bots[2].start()
+            await fake.wait_for_ready(BOOT_S, sessions=3)
+            store = await open_store(data_dir)
+            try:
+                async with asyncio.timeout(60):
+                    while True:
+                        if (await store.get(last)).result_message_id is not None:
+                            break
+                        await asyncio.sleep(0.1)
+            finally:
+                await store.close()
+            await asyncio.sleep(1.0)  # room for a wrong second post to show up
+        finally:
+            for bot in bots:
+                await bot.kill()
+
+        for job_id in (delivered, undelivered, running, queued, last):
+            assert len(results_on_wire(fake, job_id)) == 1, job_id
+            assert len(results_of(w, job_id)) == 1, job_id
+            cards = [m for m in fake.messages() if m.embeds and job_id in m.embeds[0]["title"]]
+            assert len(cards) == 1, job_id
