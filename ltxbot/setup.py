@@ -240,7 +240,7 @@ def _fetch(dest: Path, repo: str, commit: str, out: TextIO) -> None:
 def _refuse_unsafe(state: Checkout) -> None:
     """Never overwrite what setup did not make, nor local edits."""
     dest = state.path
-    if state.exists and not state.is_git and any(dest.iterdir()):
+    if state.exists and not state.is_git and (not dest.is_dir() or any(dest.iterdir())):
         raise SetupFailed(
             step="check",
             path=str(dest),

