@@ -56,8 +56,10 @@ def check_gpu_quick(device: str) -> Check:
         gpus = gpus_from_driver()
     if not gpus:
         return _no_gpu(device, "no NVIDIA GPU (no driver loaded)", "install the NVIDIA driver")
-    note = "; LTXBOT_DEVICE=cpu ignores it" if device == "cpu" else ""
-    return Check("GPU", Status.WARN if note else Status.OK, describe_gpus(gpus) + note)
+    if device == "cpu":
+        detail = describe_gpus(gpus) + "; LTXBOT_DEVICE=cpu ignores it"
+        return Check("GPU", Status.WARN, detail, "unset LTXBOT_DEVICE")
+    return Check("GPU", Status.OK, describe_gpus(gpus))
 
 
 def check_gpu_torch(device: str, largest_model_bytes: int) -> Check:
@@ -82,7 +84,9 @@ def check_gpu_torch(device: str, largest_model_bytes: int) -> Check:
         gpus.append(Gpu(props.name, int(props.total_memory)))
     detail = f"{describe_gpus(gpus)} ({build})"
     if device == "cpu":
-        return Check("GPU", Status.WARN, detail + "; LTXBOT_DEVICE=cpu ignores it", "unset it")
+        return Check(
+            "GPU", Status.WARN, detail + "; LTXBOT_DEVICE=cpu ignores it", "unset LTXBOT_DEVICE"
+        )
     smallest = min(g.memory_bytes or 0 for g in gpus)
     if smallest < largest_model_bytes:
         return Check(
