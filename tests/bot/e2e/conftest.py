@@ -102,15 +102,36 @@ class World:
 
 @contextlib.asynccontextmanager
 async def running_world(
-    runtime: Runtime, e2e_dir: Path, tmp_path: Path, *, start_engine: bool = True, **settings_kw
+    runtime: Runtime,
+    e2e_dir: Path,
+    tmp_path: Path,
+    *,
+    start_engine: bool = True,
+    fake: FakeDiscord | None = None,
+    again: World | None = None,
+    **settings_kw: object,
 ) -> AsyncIterator[World]:
-    async with FakeDiscord(interaction_window_s=3.0) as fake:
-        guild = fake.add_guild("Studio", channels=("studio", "random"))
-        alice, bob, mod = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod")
-        for user in (alice, bob, mod):
-            fake.add_member(guild, user)
-        mods = fake.add_role(guild, "mods", ["manage_guild"], members=[mod])
-        regulars = fake.add_role(guild, "regulars", members=[bob])
+    """A fake Discord with a guild and users, and a bot with its engine on them.
+    `fake`: use this (started) fake instead of a new one, and leave it running.
+    `again`: restart on that world's fake Discord and job store (a new life of
+    the bot, in-process; the fake must still be running)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if again is None:
+            if fake is None:
+                fake = await stack.enter_async_context(FakeDiscord(interaction_window_s=3.0))
+            guild = fake.add_guild("Studio", channels=("studio", "random"))
+            alice, bob, mod = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("mod")
+            for user in (alice, bob, mod):
+                fake.add_member(guild, user)
+            mods = fake.add_role(guild, "mods", ["manage_guild"], members=[mod])
+            regulars = fake.add_role(guild, "regulars", members=[bob])
+            cast = (guild, guild.channels[0], guild.channels[1], alice, bob, mod, mods, regulars)
+        else:
+            fake = again.fake
+            cast = (
+                again.guild, again.channel, again.other_channel, again.alice, again.bob,
+                again.mod, again.mods, again.regulars,
+            )  # fmt: skip
         settings = make_settings(
             e2e_dir,
             discord_token=fake.token,
@@ -119,6 +140,7 @@ async def running_world(
             **settings_kw,
         )
         store = await JobStore.open(tmp_path / "jobs.sqlite3")
+        stack.push_async_callback(store.close)
         engine = Engine(
             store=store,
             scheduler=make_scheduler("round_robin"),
@@ -139,19 +161,22 @@ async def running_world(
             throttle=ThrottlePolicy(min_interval_s=EDIT_INTERVAL_S),
             guild_ready_timeout=0.05,
         )
-        world = World(
-            fake, guild, guild.channels[0], guild.channels[1], alice, bob, mod, mods, regulars,
-            settings, store, engine, bot,
-        )  # fmt: skip
+        world = World(fake, *cast, settings, store, engine, bot)
+        sessions = len(fake.sessions) + 1
         with fake.patch_discord_py():
             bot_task = asyncio.create_task(bot.start(fake.token), name="bot")
             engine_task = (
                 asyncio.create_task(engine.run_forever(), name="engine") if start_engine else None
             )
             try:
-                await fake.wait_for_ready()
-                async with asyncio.timeout(10):
-                    await bot.wait_until_ready()
+                ready = asyncio.create_task(bot.wait_until_ready())
+                async with asyncio.timeout(20):
+                    await asyncio.wait({ready, bot_task}, return_when=asyncio.FIRST_COMPLETED)
+                if bot_task.done():
+                    ready.cancel()
+                    bot_task.result()  # raises what stopped the bot
+                    raise RuntimeError("the bot stopped before it was ready")
+                await fake.wait_for_ready(sessions=sessions)
                 yield world
             finally:
                 with contextlib.suppress(TimeoutError):
@@ -162,7 +187,6 @@ async def running_world(
                     await asyncio.gather(engine_task, return_exceptions=True)
                 await bot.close()
                 await asyncio.gather(bot_task, return_exceptions=True)
-                await store.close()
 
 
 @pytest.fixture
