@@ -110,12 +110,18 @@ class App:
         token = self.settings.discord_token
         if token is None:
             raise SystemExit("no Discord token: set LTXBOT_DISCORD_TOKEN (or DISCORD_TOKEN)")
+        from ltxbot.doctor import beat_forever, heartbeat_path
+
         async with asyncio.TaskGroup() as group:
             engine_task = group.create_task(self.engine.run_forever(), name="engine")
+            # For `ltx-bot doctor --quick` (the container health check): a stale
+            # beat from a live process means the event loop is stuck.
+            beat = group.create_task(beat_forever(heartbeat_path(self.settings.data_dir)))
             try:
                 await self.bot.start(token.get_secret_value())
             finally:
                 engine_task.cancel()
+                beat.cancel()
 
     async def close(self) -> None:
         if self.bot is not None and not self.bot.is_closed():
