@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.comfy.runtime import Runtime
-from engine.errors import Cancelled, JobNotFound, LtxError, NotJobOwner
+from engine.errors import Cancelled, ExecutionFailed, JobNotFound, LtxError, NotJobOwner
 from engine.events import JobEvents, NoEvents, Progress
 from engine.execute import execute
 from engine.jobs import Job, JobStatus, JobStore, Recovery, check_admission
@@ -242,7 +242,7 @@ class Engine:
         `/ltx show` re-delivers, apart from ComfyUI's scratch output folder."""
         videos = [o for o in outputs if o.kind == "video"] or list(outputs)
         if not videos:
-            raise LtxError()  # pragma: no cover - guarded by validation of outputs
+            raise ExecutionFailed(node_type="ltx:output", message="the workflow wrote no file")
         source = videos[0].path
         self.outputs_dir.mkdir(parents=True, exist_ok=True)
         dest = self.outputs_dir / f"{job_id}{source.suffix}"
