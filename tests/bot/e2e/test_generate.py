@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import secrets
 
 import pytest
 
 from engine.jobs import JobStatus
+from engine.media import lookup
 from tests.bot.e2e import _media
 from tests.bot.e2e._helpers import (
     card_of,
@@ -14,6 +17,7 @@ from tests.bot.e2e._helpers import (
     custom_ids,
     embed_fields,
     submit,
+    wait_card,
     wait_result,
 )
 from tests.bot.e2e.conftest import EDIT_INTERVAL_S, SLOW, SMALL
@@ -115,3 +119,29 @@ async def test_card_shows_queue_then_throttled_progress_then_done(world):
     assert result_call.json["message_reference"]["message_id"] == card.id
     assert result_call.json["enforce_nonce"] is True
     assert result_call.files[0].filename == f"ltx-{job_id}.mp4"
+
+
+async def test_a_failed_job_says_on_its_card_what_to_change(world):
+    w = world
+    busy = await submit(w, w.alice, "t2v", {"prompt": "first", **SLOW})
+    image = _media.png(colour=(secrets.randbelow(256), 7, 7))  # this test's own input
+    job_id = await submit(w, w.alice, "i2v", {"prompt": "p", **SMALL}, attachments={
+        "image": ("lost.png", image)
+    })  # fmt: skip
+    # While it waits, its stored input disappears from the data dir.
+    job = await w.store.get(job_id)
+    stored = lookup(w.settings.inputs_dir, job.inputs["image"])
+    await asyncio.to_thread(stored.path.unlink)
+
+    card = await wait_card(w, job_id, lambda c: "Failed" in card_status(c.embeds))
+    notice = await wait_result(w, job_id)
+    await wait_result(w, busy)
+    await w.drain()
+    status = card_status(card.embeds)
+    assert "Attachment refused: image" in status and "submit the job again" in status
+    assert card.components == []
+    assert notice.message_reference["message_id"] == str(card.id)
+    assert f"<@{w.alice.id}>" in notice.content and "submit the job again" in notice.content
+    assert not notice.attachments and not notice.components
+    job = await w.store.get(job_id)
+    assert job.error_code == "input_rejected" and job.result_message_id == notice.id
