@@ -1,6 +1,6 @@
-"""What the Discord frontend needs from the engine, as a typing Protocol.
+"""What the Discord frontend needs from the engine, as typing Protocols.
 
-The bot is composed with the real `Engine` (engine/service.py) by ltxbot/app.py;
+The bot is composed with the real `Engine` (engine/worker.py) by ltxbot/app.py;
 this Protocol states the part of its surface the bot relies on, so the bot's
 modules type-check without importing the engine's runtime.
 """
@@ -19,13 +19,6 @@ class ProgressLike(Protocol):
     step: int | None
     total: int | None
     elapsed_s: float
-
-
-class JobEvents(Protocol):
-    async def on_started(self, job: Job) -> None: ...
-    async def on_progress(self, job: Job, progress: Any) -> None: ...
-    async def on_finished(self, job: Job) -> None: ...
-    async def on_requeued(self, job: Job) -> None: ...
 
 
 class EnginePort(Protocol):

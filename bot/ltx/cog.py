@@ -199,7 +199,8 @@ class LtxCog(commands.Cog):
 def build_group(cog: LtxCog) -> app_commands.Group:
     """The `/ltx` command tree, with bounds from the bot's settings."""
     s = cog.bot.settings
-    group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.")
+    # Jobs belong to a server (its quotas, its queue, its channels): no DMs.
+    group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.", guild_only=True)
 
     Width = Range[int, MIN_SIDE, s.max_width]
     Height = Range[int, MIN_SIDE, s.max_height]

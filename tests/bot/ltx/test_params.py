@@ -1,0 +1,28 @@
+from pathlib import Path
+
+from bot.ltx._params import media_info, retry_params, split_options
+from engine.media import StoredInput
+from engine.modes import Limits, parse_params
+
+
+def test_split_options_separates_media_and_drops_omitted_values():
+    raw, files = split_options(
+        {"prompt": "p", "width": None, "image": "ATTACHMENT", "seed": 0, "interaction": object()},
+        ["image", "audio"],
+    )
+    assert raw == {"prompt": "p", "seed": 0}  # 0 is a value, None is "not given"
+    assert files == {"image": "ATTACHMENT"}
+
+
+def test_retry_params_get_a_new_seed_from_parsing_and_keep_the_rest():
+    first = parse_params("t2v", {"prompt": "p", "width": 512, "height": 512}, Limits())
+    again = parse_params("t2v", retry_params(first.model_dump(mode="json")), Limits())
+    assert again.model_dump(exclude={"seed"}) == first.model_dump(exclude={"seed"})
+    assert "seed" not in retry_params({"seed": 1, "prompt": "p"})
+
+
+def test_media_info_carries_what_parsing_needs():
+    stored = StoredInput("a" * 64, Path("x.mp4"), "video", 320, 240, 2.5, True, 24.0)
+    info = media_info(stored)
+    assert (info.kind, info.width, info.height, info.duration_s) == ("video", 320, 240, 2.5)
+    assert info.has_audio and info.fps == 24.0
