@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,19 @@ from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeRole, F
 WORKFLOWS = REPO_ROOT / "tests" / "workflows"
 # Small enough that every test job runs in well under a second on the CPU.
 SMALL = {"width": 256, "height": 256, "duration_s": 0.5, "fps": 24}
-# The e2e suite's slow job: a few seconds of CPU, to act while it runs.
-SLOW = {"width": 512, "height": 512, "duration_s": 5.0, "fps": 24}
+_slow_jobs = itertools.count()
+
+
+def slow() -> dict[str, object]:
+    """Options of a job that runs a second or more on the CPU, to act while it
+    runs. Each call differs in size or length: ComfyUI caches node outputs
+    for the whole process, and a repeated graph would finish at once."""
+    n = next(_slow_jobs)
+    width = 512 - 64 * (n % 3)
+    duration = 5.0 - 0.4 * ((n // 3) % 4)
+    return {"width": width, "height": 512, "duration_s": duration, "fps": 24}
+
+
 EDIT_INTERVAL_S = 1.0
 
 
@@ -115,6 +127,9 @@ async def running_world(
     `fake`: use this (started) fake instead of a new one, and leave it running.
     `again`: restart on that world's fake Discord and job store (a new life of
     the bot, in-process; the fake must still be running)."""
+    # Other tests in this process may have pointed ComfyUI's folders elsewhere:
+    # booting again is cheap and points them back at this session's data dir.
+    await runtime.start()
     async with contextlib.AsyncExitStack() as stack:
         if again is None:
             if fake is None:

@@ -20,7 +20,7 @@ from tests.bot.e2e._helpers import (
     wait_card,
     wait_result,
 )
-from tests.bot.e2e.conftest import EDIT_INTERVAL_S, SLOW, SMALL
+from tests.bot.e2e.conftest import EDIT_INTERVAL_S, SMALL, slow
 
 SIZE = {k: SMALL[k] for k in ("width", "height", "fps")}
 MODES = {
@@ -78,7 +78,8 @@ async def test_every_mode_delivers_a_playable_video_replying_to_its_card(world, 
 
 
 async def test_card_shows_queue_then_throttled_progress_then_done(world):
-    job_id = await submit(world, world.alice, "t2v", {"prompt": "slow waves", **SLOW})
+    options = slow()
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "slow waves", **options})
     result = await wait_result(world, job_id)
     await world.drain()
     card = card_of(world, job_id)
@@ -88,7 +89,8 @@ async def test_card_shows_queue_then_throttled_progress_then_done(world):
     assert "Queued" in first or "Running" in first
     assert custom_ids(revisions[0].components) == [f"ltx:cancel:{job_id}"]
     settings = embed_fields(revisions[0].embeds[0])["Settings"]
-    assert "512×512" in settings and "5 s" in settings and "seed " in settings
+    assert f"{options['width']}×512" in settings and f"{options['duration_s']:g} s" in settings
+    assert "seed " in settings
     running = [r for r in revisions if "Running" in card_status(r.embeds)]
     assert running and any("%" in card_status(r.embeds) for r in running)
     assert "<t:" in card_status(running[-1].embeds)  # the ETA counts down client-side
@@ -123,7 +125,7 @@ async def test_card_shows_queue_then_throttled_progress_then_done(world):
 
 async def test_a_failed_job_says_on_its_card_what_to_change(world):
     w = world
-    busy = await submit(w, w.alice, "t2v", {"prompt": "first", **SLOW})
+    busy = await submit(w, w.alice, "t2v", {"prompt": "first", **slow()})
     image = _media.png(colour=(secrets.randbelow(256), 7, 7))  # this test's own input
     job_id = await submit(w, w.alice, "i2v", {"prompt": "p", **SMALL}, attachments={
         "image": ("lost.png", image)

@@ -16,14 +16,14 @@ from tests.bot.e2e._helpers import (
     wait_job_created,
     wait_result,
 )
-from tests.bot.e2e.conftest import SLOW, SMALL
+from tests.bot.e2e.conftest import SMALL, slow
 
 EDIT = r"/channels/\d+/messages/\d+$"
 
 
 async def test_a_429_on_a_progress_edit_is_waited_out_and_retried(world):
     rule = world.fake.rate_limit("PATCH", EDIT, retry_after=0.4)
-    job_id = await submit(world, world.alice, "t2v", {"prompt": "rain", **SLOW})
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "rain", **slow()})
     await wait_result(world, job_id)
     await world.drain()
     card = card_of(world, job_id)
@@ -42,7 +42,7 @@ async def test_a_429_on_a_progress_edit_is_waited_out_and_retried(world):
 
 async def test_gateway_reconnect_and_drop_mid_job_lose_and_duplicate_nothing(world):
     fake = world.fake
-    job_id = await submit(world, world.alice, "t2v", {"prompt": "storm", **SLOW})
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "storm", **slow()})
     await wait_card(world, job_id, lambda c: "Running" in card_status(c.embeds))
     session = fake.session
     await fake.reconnect()  # op 7: discord.py resumes

@@ -15,7 +15,7 @@ from tests.bot.e2e._helpers import (
     wait_job_created,
     wait_result,
 )
-from tests.bot.e2e.conftest import SLOW, SMALL
+from tests.bot.e2e.conftest import SMALL, slow
 
 
 async def test_retry_button_queues_the_same_job_with_a_new_seed(world):
@@ -76,7 +76,7 @@ async def test_retry_reaction_queues_again_and_refusals_are_replies(world):
 
 
 async def test_cancel_button_stops_a_running_job(world):
-    job_id = await submit(world, world.alice, "t2v", {"prompt": "long", **SLOW})
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "long", **slow()})
     card = await wait_card(world, job_id, lambda c: "Running" in card_status(c.embeds))
 
     ix = await world.fake.click(world.bob, card, f"ltx:cancel:{job_id}")
@@ -98,7 +98,7 @@ async def test_cancel_button_stops_a_running_job(world):
 
 
 async def test_cancel_button_on_a_queued_job(world):
-    running = await submit(world, world.alice, "t2v", {"prompt": "long", **SLOW})
+    running = await submit(world, world.alice, "t2v", {"prompt": "long", **slow()})
     queued = await submit(world, world.alice, "t2v", {"prompt": "next", **SMALL})
     card = await wait_card(world, queued, lambda c: "Queued" in card_status(c.embeds))
 
