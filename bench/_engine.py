@@ -1,0 +1,224 @@
+"""The engine as the bot runs it (store, scheduler, Engine, Runtime), plus probes
+that timestamp its boundaries without changing a line of `engine/`.
+
+Probes replace bound methods with timing wrappers on the *instances* only:
+`Runtime.run` (when a job's prompt reaches the runtime, and every typed event),
+`PromptExecutor.execute` (ComfyUI's own work, for both the bot's path and the raw
+baseline) and `Engine.process_one` (when the worker is done with a job). Each
+wrapper costs a `perf_counter()` call and a dict write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench._workloads import FPS, OUTPUT_NODE, Workload
+from engine.comfy.boot import boot
+from engine.comfy.locate import find_comfy_dir
+from engine.comfy.runtime import Runtime
+from engine.comfy.types import NodeFinished, NodeStarted, RuntimeConfig, RuntimeEvent
+from engine.jobs import Job, JobStatus, JobStore
+from engine.modes import Limits, build_workflow, get_mode, parse_params
+from engine.prepare import ModePreparer
+from engine.scheduler import make_scheduler
+from engine.timeouts import TimeoutPolicy
+from engine.worker import Engine, QueueCaps
+
+# Benchmarks pick sizes the deployment limits would refuse; these admit them.
+LIMITS = Limits(max_duration_s=3600.0, max_width=8192, max_height=8192)
+POLICY = TimeoutPolicy(min_s=900.0, max_s=3600.0, cold_load_s=0.0)
+
+
+async def start_runtime(
+    work: Path, device: str, model_dir: Path | None, comfy_dir: Path | None = None
+) -> Runtime:
+    """Boot (once per process) and return a Runtime on its own thread."""
+    models = (("upscale_models", model_dir),) if model_dir is not None else ()
+    config = RuntimeConfig.under(
+        find_comfy_dir(comfy_dir), work / "comfy", device=device, model_dirs=models
+    )
+    runtime = Runtime(config)
+    await runtime.start()
+    return runtime
+
+
+def job_params(w: Workload, seed: int) -> dict[str, Any]:
+    """A t2v job's stored parameters: the workload's size and frames, this seed."""
+    raw = {
+        "prompt": "benchmark",
+        "width": w.size,
+        "height": w.size,
+        "duration_s": w.duration_s,
+        "fps": FPS,
+        "seed": seed,
+    }
+    return parse_params("t2v", raw, LIMITS).model_dump(mode="json")
+
+
+def raw_prompt(workflows_dir: Path, params: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """The very prompt the job path builds for these parameters, with its own
+    output prefix so SaveVideo runs again (as the runtime does for each job)."""
+    model = get_mode("t2v").params_model.model_validate(params)
+    prompt = build_workflow("t2v", model, {}, workflows_dir).prompt
+    prompt[OUTPUT_NODE]["inputs"]["filename_prefix"] = f"bench-raw/{run_id}/t2v"
+    return prompt
+
+
+class Timeline:
+    """JobEvents that timestamps on_started / on_finished and lets callers wait."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.finished: dict[str, float] = {}
+        self.jobs: dict[str, Job] = {}
+        self._done: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    async def on_started(self, job: Job) -> None:
+        self.started[job.id] = time.perf_counter()
+
+    async def on_progress(self, job: Job, progress: Any) -> None:
+        return None
+
+    async def on_finished(self, job: Job) -> None:
+        self.finished[job.id] = time.perf_counter()
+        self.jobs[job.id] = job
+        self._done[job.id].set()
+
+    async def on_requeued(self, job: Job) -> None:
+        return None
+
+    async def wait(self, job_id: str) -> Job:
+        await self._done[job_id].wait()
+        job = self.jobs[job_id]
+        if job.status is not JobStatus.SUCCEEDED:
+            raise RuntimeError(
+                f"benchmark job {job_id} ended {job.status.value}: {job.error_detail}"
+            )
+        return job
+
+
+@dataclass
+class Probe:
+    """Timestamps (perf_counter seconds) keyed by prompt id or job id."""
+
+    run_called: dict[str, float] = field(default_factory=dict)
+    run_returned: dict[str, float] = field(default_factory=dict)
+    exec_started: dict[str, float] = field(default_factory=dict)
+    exec_ended: dict[str, float] = field(default_factory=dict)
+    process_ended: dict[str, float] = field(default_factory=dict)
+    # prompt id -> [(arrival time on the loop, event)]
+    events: dict[str, list[tuple[float, RuntimeEvent]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def watch_runtime(self, runtime: Runtime) -> None:
+        original = runtime.run
+
+        async def run(
+            prompt: dict[str, Any],
+            *,
+            prompt_id: str,
+            outputs: Any,
+            on_event: Callable[[RuntimeEvent], None] | None = None,
+        ) -> Any:
+            self.run_called[prompt_id] = time.perf_counter()
+            seen = self.events[prompt_id]
+
+            def record(event: RuntimeEvent) -> None:
+                seen.append((time.perf_counter(), event))
+                if on_event is not None:
+                    on_event(event)
+
+            try:
+                return await original(prompt, prompt_id=prompt_id, outputs=outputs, on_event=record)
+            finally:
+                self.run_returned[prompt_id] = time.perf_counter()
+
+        runtime.run = run  # type: ignore[method-assign]
+
+    def watch_executor(self, executor: Any) -> None:
+        original = executor.execute
+
+        def execute(prompt: dict[str, Any], prompt_id: str, *args: Any, **kwargs: Any) -> Any:
+            self.exec_started[prompt_id] = time.perf_counter()
+            try:
+                return original(prompt, prompt_id, *args, **kwargs)
+            finally:
+                self.exec_ended[prompt_id] = time.perf_counter()
+
+        executor.execute = execute
+
+    def watch_engine(self, engine: Engine) -> None:
+        original = engine.process_one
+
+        async def process_one(job: Job) -> Job:
+            try:
+                return await original(job)
+            finally:
+                self.process_ended[job.id] = time.perf_counter()
+
+        engine.process_one = process_one  # type: ignore[method-assign]
+
+    def node_seconds(self, prompt_id: str, class_type: str) -> float | None:
+        """Loop-side time from a node's NodeStarted to its NodeFinished; None when
+        the node never ran (ComfyUI served it from its cache)."""
+        started = None
+        node_id = None
+        for at, event in self.events.get(prompt_id, []):
+            if isinstance(event, NodeStarted) and event.class_type == class_type:
+                started, node_id = at, event.node_id
+            elif (
+                isinstance(event, NodeFinished) and started is not None and event.node_id == node_id
+            ):
+                return at - started
+        return None
+
+
+def executor_of(runtime: Runtime) -> Any:
+    """ComfyUI's process-wide PromptExecutor, the one the runtime drives."""
+    return boot(runtime.config).executor
+
+
+def prompt_id_of(job: Job, attempt: int = 1) -> str:
+    """The prompt id `Engine.process_one` + `execute()` give a job's first try."""
+    return f"{job.id}-a{job.attempts}-{attempt}"
+
+
+def make_engine(
+    store: JobStore, runtime: Runtime, workflows_dir: Path, outputs_dir: Path
+) -> tuple[Engine, Timeline]:
+    """An Engine composed the way `ltxbot.app.start_engine` composes it."""
+    engine = Engine(
+        store=store,
+        scheduler=make_scheduler("round_robin"),
+        runtime=runtime,
+        preparer=ModePreparer(workflows_dir, runtime.config.input_dir),
+        outputs_dir=outputs_dir,
+        policy=POLICY,
+        caps=QueueCaps(max_queued_per_user=10_000, max_queue_total=10_000),
+    )
+    timeline = Timeline()
+    engine.events = timeline
+    return engine, timeline
+
+
+async def submit(engine: Engine, params: dict[str, Any], user_id: int = 1) -> Job:
+    return await engine.submit(
+        guild_id=1, channel_id=1, user_id=user_id, mode="t2v", params=params, inputs={}
+    )
+
+
+def forget_outputs(*paths: Path) -> None:
+    """Results are checked, then removed: a long run must not fill the disk."""
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+"""Every benchmark still runs, with its documented command and `--quick`.
+
+Each runs in its own process, exactly as docs/benchmarks.md says to run it, and
+writes its raw results with `--json`; the test checks their shape and the facts
+that hold whatever the machine's speed, never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUMMARY_KEYS = {"median", "min", "max", "n"}
+
+
+def run_bench(name: str, tmp_path: Path, *extra: str) -> dict:
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", "--quick", "--json", str(out), *extra],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert f"== {name}" in proc.stdout
+    results = json.loads(out.read_text())
+    assert results["benchmark"] == name
+    assert {"date", "cpu", "cores", "loadavg_1_5_15"} <= set(results["machine"])
+    return results
+
+
+def is_summary(value: dict, n: int | None = None) -> bool:
+    ok = set(value) == SUMMARY_KEYS and value["min"] <= value["median"] <= value["max"]
+    return ok and (n is None or value["n"] == n)
+
+
+def test_ack_latency(tmp_path):
+    r = run_bench("ack_latency", tmp_path)
+    assert r["engine"] == "idle" and set(r["bursts"]) == {"5", "10"}
+    for size, burst in r["bursts"].items():
+        assert burst["runs"] == 1 and burst["unanswered_total"] == 0
+        (run,) = burst["raw_runs"]
+        assert run["burst"] == int(size) and run["acked"] == int(size)
+        assert run["queued_replies"] == int(size)
+        for key in ("dispatch_to_callback_s", "action_to_callback_s", "action_to_queued_reply_s"):
+            assert set(burst[key]) == {"p50", "p99", "max"}
+            assert all(is_summary(burst[key][q], 1) for q in ("p50", "p99", "max"))
+        profile = run["dispatch_to_callback_s"]
+        assert 0 < profile["p50"] <= profile["p99"] <= profile["max"]
+        # the fake sends the frame after the user acts, and both precede the ack
+        assert run["action_to_callback_s"]["max"] >= profile["max"]
+        assert burst["verdict_discord_limit"] == "met"
+
+
+def test_engine_overhead(tmp_path):
+    r = run_bench("engine_overhead", tmp_path)
+    assert r["device"] == "cpu" and r["comfyui"]["version"]
+    assert r["runs"] == 2 and len(r["raw_job_runs"]) == len(r["raw_raw_runs"]) == 2
+    for key in ("job_path_s", "raw_execute_s", "ratio_job_over_raw", "overhead_per_job_s",
+                "ratio_job_over_own_execute", "overhead_over_own_execute_s"):  # fmt: skip
+        assert is_summary(r[key], 2), key
+    for run in r["raw_job_runs"]:
+        parts = (run["before_runtime_s"], run["runtime_wrap_s"], run["execute_s"])
+        assert all(p >= 0 for p in parts)
+        assert math.isclose(
+            sum(parts) + run["after_runtime_s"], run["total_s"], rel_tol=1e-6, abs_tol=1e-6
+        )
+    assert r["ratio_job_over_own_execute"]["min"] > 1  # the job path contains the execute
+    assert r["verdict"] == "met" or r["verdict"].startswith("missed by")
+
+
+def test_back_to_back(tmp_path):
+    r = run_bench("back_to_back", tmp_path)
+    assert r["rounds"] == 1 and r["checkpoint"]["bytes"] > 0
+    (round_,) = r["raw_rounds"]
+    # job 1 loads its checkpoint; job 2 is handed the resident model
+    assert round_["loader_cached"] == [False, True]
+    assert round_["load_s"][0] > 0 and round_["load_s"][1] == 0
+    assert r["job2_loader_cached_every_round"] is True
+    assert round_["gap_engine_s"] > 0 and round_["gap_device_s"] > round_["gap_engine_s"]
+    assert is_summary(r["gap_engine_s"], 1) and is_summary(r["load_job1_s"], 1)
+
+
+def test_fit_encode(tmp_path):
+    r = run_bench("fit_encode", tmp_path)
+    cases = {(c["duration_s"], c["case"]): c for c in r["cases"]}
+    assert set(cases) == {(d, k) for d in (1.0, 2.0) for k in ("re-encode", "remux")}
+    for (_, kind), case in cases.items():
+        assert case["output"]["bytes"] <= case["limit_bytes"]
+        assert (case["output"]["encodes"] == 0) == (kind == "remux")
+        assert case["estimated_gpu_s"] > 0 and is_summary(case["ratio_to_generation"], 1)
+        assert case["frames"] % 8 == 1
+
+
+@pytest.mark.timeout(300)
+def test_memory(tmp_path):
+    r = run_bench("memory", tmp_path)
+    assert (r["jobs"], r["warmup_jobs"], r["runs"]) == (10, 3, 1)
+    (run,) = r["raw_runs"]
+    assert [n for n, _ in run["samples_mib"]] == [0, 2, 4, 6, 8, 10]
+    assert run["rss_after_boot_mib"] > 0 and run["rss_start_mib"] == run["samples_mib"][0][1]
+    assert math.isclose(
+        run["growth_from_start"], run["rss_end_mib"] / run["rss_start_mib"] - 1, rel_tol=1e-9
+    )
+    assert is_summary(r["growth_from_start"], 1) and is_summary(r["growth_per_sample_mib"], 5)
