@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from pydantic import BaseModel
 
@@ -22,9 +23,8 @@ from bot.actor import Actor, actor_from_interaction, actor_from_member
 from bot.admin._perms import may_act_on_job
 from bot.errors import GuildOnly
 from bot.ltx._params import media_info, retry_params
-from engine.errors import JobNotFound, NotJobOwner
-from engine.jobs import Job, JobStatus, JobStore
-from engine.jobs.admission import check_admission
+from engine.errors import InputRejected, JobNotFound, NotJobOwner
+from engine.jobs import Job, JobStatus, JobStore, check_admission
 from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
 from engine.modes import Limits, get_mode, parse_params
 
@@ -111,11 +111,19 @@ class JobActions:
     ) -> None:
         session = self.bot.http_session
         assert session is not None, "setup_hook creates the session"
-        with CappedDownload(path, kind, self.bot.media_limits, input_name=name) as sink:
-            async with session.get(attachment.url) as response:
-                response.raise_for_status()
-                async for chunk in response.content.iter_chunked(CHUNK):
-                    sink.write(chunk)
+        try:
+            with CappedDownload(path, kind, self.bot.media_limits, input_name=name) as sink:
+                async with session.get(attachment.url) as response:
+                    response.raise_for_status()
+                    async for chunk in response.content.iter_chunked(CHUNK):
+                        sink.write(chunk)
+        except aiohttp.ClientError as exc:
+            log.warning("download of %s failed: %s", attachment.url, exc)
+            raise InputRejected(
+                input_name=name,
+                reason="Discord's copy of the file could not be downloaded",
+                accepted="the same file, attached again",
+            ) from exc
 
     # --- submit -----------------------------------------------------------------------------
 

@@ -43,10 +43,10 @@ def slow() -> dict[str, object]:
     n = next(_slow_jobs)
     width = 512 - 64 * (n % 3)
     duration = 5.0 - 0.4 * ((n // 3) % 4)
-    return {"width": width, "height": 512, "duration_s": duration, "fps": 24}
+    return {"width": width, "height": 512, "duration_s": duration, "fps": 48}
 
 
-EDIT_INTERVAL_S = 1.0
+EDIT_INTERVAL_S = 0.25  # the throttle's spacing here; production uses 3 s
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -26,11 +26,9 @@ from engine.jobs import JobStatus, JobStore
 from ltxbot.settings import REPO_ROOT
 from tests.bot.e2e._helpers import (
     card_of,
-    card_status,
     embed_fields,
     results_of,
     submit,
-    wait_card,
     wait_job,
     wait_result,
 )
@@ -39,7 +37,7 @@ from tests.fakes.discord import FakeDiscord
 
 pytestmark = pytest.mark.slow
 
-LONG = {"width": 512, "height": 512, "duration_s": 10.0, "fps": 24}
+LONG = {"width": 512, "height": 512, "duration_s": 6.0, "fps": 48}
 BOOT_S = 120.0
 RUN = "import sys; from ltxbot.cli import main; sys.exit(main(['run']))"
 
@@ -88,6 +86,15 @@ async def open_store(data_dir: Path) -> JobStore:
     return await JobStore.open(data_dir / "ltxbot.sqlite3")
 
 
+async def wait_status(store: JobStore, job_id: str, status: JobStatus) -> None:
+    async with asyncio.timeout(90):
+        while True:
+            job = await store.get(job_id)
+            if job is not None and job.status is status:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp_path):
     data_dir = tmp_path / "data"
     async with FakeDiscord() as fake:
@@ -111,18 +118,16 @@ async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp
             delivered = await submit(w, w.alice, "t2v", {"prompt": "z", **SMALL})
             await wait_result(w, delivered)
             undelivered = await submit(w, w.alice, "t2v", {"prompt": "a", **LONG})
-            await wait_card(w, undelivered, lambda c: "Running" in card_status(c.embeds))
             running = await submit(w, w.alice, "t2v", {"prompt": "c", **LONG})
             queued = await submit(w, w.alice, "t2v", {"prompt": "d", **SMALL})
             # Every card is up; the next channel post (the first long job's result)
             # is held by a long 429, as if Discord were slow to accept it.
             hold = fake.rate_limit("POST", r"/channels/\d+/messages$", retry_after=300)
-            await fake.wait_for(lambda: hold.hits, 60, "the held result post")
-            await wait_card(w, running, lambda c: "Running" in card_status(c.embeds))
-            await bots[0].kill()
-
-            store = await open_store(data_dir)
+            await fake.wait_for(lambda: hold.hits, 90, "the held result post")
+            store = await open_store(data_dir)  # a reader beside the bot (WAL)
             try:
+                await wait_status(store, running, JobStatus.RUNNING)
+                await bots[0].kill()
                 states = {j.id: j for j in await store.list()}
             finally:
                 await store.close()
