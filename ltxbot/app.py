@@ -53,16 +53,25 @@ def timeout_policy(settings: Settings) -> TimeoutPolicy:
     )
 
 
-async def start_engine(settings: Settings, store: JobStore) -> tuple[Runtime, Engine]:
-    """Boot ComfyUI, check the workflows against it, and build the engine."""
+async def start_engine(
+    settings: Settings, store: JobStore, *, runtime: Runtime | None = None
+) -> tuple[Runtime, Engine]:
+    """Boot ComfyUI, check the workflows against it, and build the engine.
+
+    `runtime`: an already started one to use (ComfyUI boots once per process,
+    so tests that start several bots in one process share it).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
-    runtime = Runtime(runtime_config(settings))
+    owned = runtime is None
+    runtime = runtime or Runtime(runtime_config(settings))
     try:
-        await runtime.start()
+        if owned:
+            await runtime.start()
         await check_workflows(runtime, settings.workflows_dir)
     except BaseException:
-        await runtime.close()
+        if owned:
+            await runtime.close()
         raise
     engine = Engine(
         store=store,

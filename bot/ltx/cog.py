@@ -31,8 +31,7 @@ from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
-from engine.modes import MODE_NAMES, get_mode, parse_params
-from engine.modes._geometry import MIN_SIDE
+from engine.modes import MIN_SIDE, MODE_NAMES, get_mode, parse_params
 
 if TYPE_CHECKING:
     from bot.client import LtxBot

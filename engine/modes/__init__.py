@@ -1,6 +1,7 @@
 """The six LTX-2.3 modes: parameter models, limits, building a job's workflow,
 and time estimates."""
 
+from engine.modes._geometry import MIN_SIDE
 from engine.modes.build import BuiltWorkflow, binding_values, build_workflow, required_bindings
 from engine.modes.check import check_mode_workflow, check_workflows
 from engine.modes.params import PRESETS
@@ -10,6 +11,7 @@ from engine.modes.spec import MODE_NAMES, MODES, Limits, MediaInfo, MediaSlot, M
 from engine.modes.timing import estimate_gpu_seconds
 
 __all__ = [
+    "MIN_SIDE",
     "MODES",
     "MODE_NAMES",
     "PRESETS",

@@ -23,10 +23,10 @@ from bot.cards._throttle import ThrottlePolicy
 from bot.client import LtxBot
 from engine.comfy.runtime import Runtime
 from engine.jobs import JobStore
-from engine.prepare import ModePreparer, check_workflows
-from engine.scheduler import make_scheduler
-from engine.worker import Engine, QueueCaps
-from ltxbot.app import runtime_config, timeout_policy
+from engine.prepare import check_workflows
+from engine.worker import Engine
+from ltxbot import app as ltx_app
+from ltxbot.app import runtime_config
 from ltxbot.settings import REPO_ROOT, Settings
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeRole, FakeUser
 
@@ -156,18 +156,7 @@ async def running_world(
         )
         store = await JobStore.open(tmp_path / "jobs.sqlite3")
         stack.push_async_callback(store.close)
-        engine = Engine(
-            store=store,
-            scheduler=make_scheduler("round_robin"),
-            runtime=runtime,
-            preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
-            outputs_dir=tmp_path / "outputs",
-            policy=timeout_policy(settings),
-            caps=QueueCaps(
-                max_queued_per_user=settings.max_queued_per_user,
-                max_queue_total=settings.max_queue_total,
-            ),
-        )
+        _, engine = await ltx_app.start_engine(settings, store, runtime=runtime)
         await engine.recover()
         bot = LtxBot(
             settings,
