@@ -2,19 +2,20 @@
 that timestamp its boundaries without changing a line of `engine/`.
 
 Probes replace bound methods with timing wrappers on the *instances* only:
-`Runtime.run` (when a job's prompt reaches the runtime, and every typed event),
-`PromptExecutor.execute` (ComfyUI's own work, for both the bot's path and the raw
-baseline) and `Engine.process_one` (when the worker is done with a job). Each
-wrapper costs a `perf_counter()` call and a dict write.
+`Runtime.run` (when a job's prompt reaches the runtime), `PromptExecutor.execute`
+(ComfyUI's own work, for both the bot's path and the raw baseline), the
+PromptServer stand-in's `send_sync` (when ComfyUI starts each node, on its own
+thread) and `Engine.process_one` (when the worker is done with a job). Each
+wrapper costs a `perf_counter()` call and a dict or list write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from bench._workloads import FPS, OUTPUT_NODE, Workload
 from engine.comfy.boot import boot
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
-from engine.comfy.types import NodeFinished, NodeStarted, RuntimeConfig, RuntimeEvent
+from engine.comfy.types import RuntimeConfig
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, build_workflow, get_mode, parse_params
 from engine.prepare import ModePreparer
@@ -113,31 +114,19 @@ class Probe:
     exec_started: dict[str, float] = field(default_factory=dict)
     exec_ended: dict[str, float] = field(default_factory=dict)
     process_ended: dict[str, float] = field(default_factory=dict)
-    # prompt id -> [(arrival time on the loop, event)]
-    events: dict[str, list[tuple[float, RuntimeEvent]]] = field(
+    # prompt id -> [(time, node id)] of ComfyUI's "executing" messages, taken on
+    # the executor's own thread as it sends them (None: the run ended)
+    executing: dict[str, list[tuple[float, str | None]]] = field(
         default_factory=lambda: defaultdict(list)
     )
 
     def watch_runtime(self, runtime: Runtime) -> None:
         original = runtime.run
 
-        async def run(
-            prompt: dict[str, Any],
-            *,
-            prompt_id: str,
-            outputs: Any,
-            on_event: Callable[[RuntimeEvent], None] | None = None,
-        ) -> Any:
+        async def run(prompt: dict[str, Any], *, prompt_id: str, **kwargs: Any) -> Any:
             self.run_called[prompt_id] = time.perf_counter()
-            seen = self.events[prompt_id]
-
-            def record(event: RuntimeEvent) -> None:
-                seen.append((time.perf_counter(), event))
-                if on_event is not None:
-                    on_event(event)
-
             try:
-                return await original(prompt, prompt_id=prompt_id, outputs=outputs, on_event=record)
+                return await original(prompt, prompt_id=prompt_id, **kwargs)
             finally:
                 self.run_returned[prompt_id] = time.perf_counter()
 
@@ -154,6 +143,19 @@ class Probe:
                 self.exec_ended[prompt_id] = time.perf_counter()
 
         executor.execute = execute
+        server = executor.server  # the runtime's PromptServer stand-in
+        send_sync = server.send_sync
+
+        def record(event: Any, data: Any, sid: str | None = None) -> None:
+            if event == "executing" and isinstance(data, dict):
+                node = data.get("node")
+                prompt_id = data.get("prompt_id") or server.last_prompt_id
+                self.executing[str(prompt_id)].append(
+                    (time.perf_counter(), None if node is None else str(node))
+                )
+            send_sync(event, data, sid)
+
+        server.send_sync = record
 
     def watch_engine(self, engine: Engine) -> None:
         original = engine.process_one
@@ -166,18 +168,13 @@ class Probe:
 
         engine.process_one = process_one  # type: ignore[method-assign]
 
-    def node_seconds(self, prompt_id: str, class_type: str) -> float | None:
-        """Loop-side time from a node's NodeStarted to its NodeFinished; None when
-        the node never ran (ComfyUI served it from its cache)."""
-        started = None
-        node_id = None
-        for at, event in self.events.get(prompt_id, []):
-            if isinstance(event, NodeStarted) and event.class_type == class_type:
-                started, node_id = at, event.node_id
-            elif (
-                isinstance(event, NodeFinished) and started is not None and event.node_id == node_id
-            ):
-                return at - started
+    def node_seconds(self, prompt_id: str, node_id: str) -> float | None:
+        """From ComfyUI starting `node_id` to it starting the next node, on the
+        executor's thread; None when the node never ran (served from the cache)."""
+        seen = self.executing.get(prompt_id, [])
+        for (at, node), (after, _) in itertools.pairwise(seen):
+            if node == node_id:
+                return after - at
         return None
 
 

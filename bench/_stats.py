@@ -82,4 +82,4 @@ def verdict(value: float, target: float, *, below: bool = True) -> str:
     ok = value < target if below else value >= target
     if ok:
         return "met"
-    return f"missed by {abs(value - target) / target * 100:.0f}%"
+    return f"missed by {abs(value - target) / target * 100:.1f}%"

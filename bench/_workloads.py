@@ -50,7 +50,8 @@ class Workload:
         if self.kind == "blur":
             return f"{base}, {self.blur_nodes} ImageBlur nodes (radius {self.blur_radius})"
         if self.kind == "upscale":
-            return f"{base}, x2 upscaler {self.model_name}, then scaled by {self.scale_by:g}"
+            scaled = f", then scaled by {self.scale_by:g}" if self.scale_by != 1.0 else ""
+            return f"{base}, x2 RealESRGAN-Compact upscaler{scaled}"
         return base
 
 

@@ -54,6 +54,19 @@ async def _boot(data_dir: Path):
     return runtime
 
 
+def _text(ix: Any) -> str:
+    return ix.followups[0].content if ix.followups else ""
+
+
+async def _poll(done: Any) -> None:
+    """Wait by polling every 20 ms: one cheap check, where a waiter per interaction
+    (woken on every change in the fake) would load the loop it measures."""
+    while True:
+        if done():
+            return
+        await asyncio.sleep(0.02)
+
+
 def _queued_at(ix: Any) -> float | None:
     """When the "Queued as job" text reached the user (the deferral's followup)."""
     for msg in ix.followups[:1]:
@@ -85,15 +98,18 @@ async def _burst(runtime: Any, data_dir: Path, size: int, engine: bool) -> dict[
             for u in users[WARMUP:]
         ]
         fire_s = time.monotonic() - fired
-        await asyncio.gather(*(ix.response(timeout=10) for ix in burst), return_exceptions=True)
-        await asyncio.gather(
-            *(ix.wait_followups(1, timeout=60) for ix in burst), return_exceptions=True
-        )
+        async with asyncio.timeout(10):
+            await _poll(lambda: all(ix.callback or ix.rejected or ix.failure for ix in burst))
+        async with asyncio.timeout(60):
+            await _poll(lambda: all(ix.followups or ix.failure for ix in burst))
         acked = [ix for ix in burst if ix.callback is not None and ix.sent_at is not None]
         dispatch = [ix.callback.at - ix.sent_at for ix in acked]
         action = [ix.latency for ix in acked]
         queued = [q for q in map(_queued_at, burst) if q is not None]
         rejected = sum(1 for ix in burst if ix.rejected)
+        # "Queued as job `x` — <card link>": no link means the card was not up
+        # within the bot's own wait (bot/ltx/jobs.py CARD_WAIT_S).
+        no_card = sum(1 for ix in burst if ix.followups and "https://" not in _text(ix))
     with contextlib.suppress(OSError):
         shutil.rmtree(run_dir)
     return {
@@ -106,6 +122,7 @@ async def _burst(runtime: Any, data_dir: Path, size: int, engine: bool) -> dict[
         "action_to_callback_s": latency_profile(action),
         "action_to_queued_reply_s": latency_profile(queued),
         "queued_replies": len(queued),
+        "replies_without_card_link": no_card,
     }
 
 
@@ -133,6 +150,7 @@ def _summary(per_run: list[dict[str, Any]]) -> dict[str, Any]:
             q: summarize([r[key][q] for r in per_run]).as_dict() for q in ("p50", "p99", "max")
         }
     out["unanswered_total"] = sum(r["unanswered"] for r in per_run)
+    out["replies_without_card_link_total"] = sum(r["replies_without_card_link"] for r in per_run)
     p99 = Summary(**out["dispatch_to_callback_s"]["p99"])
     worst = Summary(**out["action_to_callback_s"]["max"])
     out["verdict_p99"] = verdict(p99.median, TARGET_P99_S)
@@ -145,7 +163,10 @@ def lines(r: dict[str, Any]) -> list[str]:
     for size, b in r["bursts"].items():
         d, a, q = (b[k] for k in ("dispatch_to_callback_s", "action_to_callback_s",
                                   "action_to_queued_reply_s"))  # fmt: skip
-        out.append(f"   burst of {size}, {b['runs']} runs, unanswered {b['unanswered_total']}:")
+        out.append(
+            f"   burst of {size}, {b['runs']} runs, unanswered {b['unanswered_total']}, "
+            f"'Queued' replies without a card link {b['replies_without_card_link_total']}:"
+        )
         for name, prof in (("dispatch -> callback", d), ("action -> callback", a),
                            ("action -> 'Queued' reply", q)):  # fmt: skip
             cells = ", ".join(f"{k} {Summary(**prof[k]).fmt(scale=1000)}" for k in prof)
