@@ -2,10 +2,13 @@
 
 The generation commands are built when the cog loads, so their `Range` bounds
 are this deployment's limits (Discord then refuses out-of-range values in the
-client). A guild can narrow them further, so parameters are also parsed
-server-side before the interaction is acknowledged: a bad value gets an
-ephemeral message saying what is allowed, within Discord's 3-second window.
-Only then is the interaction deferred and the attachments downloaded.
+client). Parameters are also parsed server-side, against the guild's own
+narrower maxima too, before the interaction is acknowledged: a bad value gets
+an ephemeral message saying what is allowed. Then the interaction is deferred
+(ephemerally) at once, and only after that come the checks that query the job
+store (pause, ban, channel, queue caps, quota), so a burst of commands is
+acknowledged in milliseconds however busy the store is; their refusals are
+private followups. Then the attachments are downloaded.
 
 This module deliberately does not use `from __future__ import annotations`:
 the option annotations must be real objects built from the settings.
@@ -79,12 +82,16 @@ class LtxCog(commands.Cog):
         self.bot.upload_limits.observe(interaction)
         slots = [slot.name for slot in get_mode(mode).media]
         raw, attachments = split_options(options, slots)
-        # Everything that can refuse cheaply, before the acknowledgement.
-        await jobs.admit(actor)
+        # Before the acknowledgement: parameters against this guild's limits
+        # (held in memory) and the attachments' declared size and type.
         limits = await jobs.limits_for(actor.guild_id)
         parse_params(mode, raw, limits)
         jobs.check_attachments(mode, attachments)
+        # The acknowledgement never waits on job-store queries: under a burst
+        # they queue behind other users' writes. The deferral is ephemeral, so
+        # a refusal from here on (pause, ban, channel, caps, quota) is private.
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await jobs.admit(actor)
         # Now the slow part: CDN URLs expire, so the files are fetched right away.
         inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
         params = parse_params(

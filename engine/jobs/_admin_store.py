@@ -49,6 +49,11 @@ def _normalize(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class AdminStoreMixin(StoreBase):
+    # Guild settings are read for every command and change only through this
+    # store (admin commands), so they are kept in memory once read: the
+    # pre-acknowledgement checks then never queue behind other users' writes.
+    _guild_cache: dict[int, GuildSettings]
+
     async def _guild_settings(self, guild_id: int) -> GuildSettings:
         row = await self._fetch_one("SELECT * FROM guild_settings WHERE guild_id = ?", [guild_id])
         if row is None:
@@ -64,8 +69,12 @@ class AdminStoreMixin(StoreBase):
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """This guild's settings; defaults (nothing restricted) if never set."""
+        cached = self._guild_cache.get(guild_id)
+        if cached is not None:
+            return cached
         async with self._read():
-            return await self._guild_settings(guild_id)
+            settings = await self._guild_settings(guild_id)
+        return self._guild_cache.setdefault(guild_id, settings)
 
     async def update_guild_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some of: paused, allowed_channel_ids (iterable; empty allows
@@ -86,6 +95,7 @@ class AdminStoreMixin(StoreBase):
                     s.max_height,
                 ],
             )
+        self._guild_cache[guild_id] = s
         return s
 
     async def set_global_paused(self, paused: bool) -> None:

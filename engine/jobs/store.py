@@ -93,6 +93,7 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         self._path = path
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._guild_cache = {}
 
     @classmethod
     async def open(

@@ -131,7 +131,7 @@ async def test_quota_command_shows_remaining_and_reset(world):
 
     await submit(world, world.alice, "t2v", {"prompt": "two", **SMALL})
     ix = await run_command(world, world.alice, "t2v", {"prompt": "three", **SMALL})
-    assert ix.callback.type == 4
+    assert ix.callback.type == 5 and ix.callback.data["flags"] & 64  # private from the start
     text = await reply_text(ix)
     assert "daily job quota (2 of 2)" in text and "resets <t:" in text
     await world.drain()
