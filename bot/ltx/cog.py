@@ -90,10 +90,16 @@ class LtxCog(commands.Cog):
         # The acknowledgement never waits on job-store queries: under a burst
         # they queue behind other users' writes. The deferral is ephemeral, so
         # a refusal from here on (pause, ban, channel, caps, quota) is private.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await jobs.admit(actor)
-        # Now the slow part: CDN URLs expire, so the files are fetched right away.
-        inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
+        jobs.acks.arrived()
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        finally:
+            jobs.acks.acknowledged()
+        await jobs.acks.wait()
+        async with jobs.intake:
+            await jobs.admit(actor)
+            # Now the slow part: CDN URLs expire, so the files are fetched right away.
+            inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
         params = parse_params(
             mode, raw, limits, {slot: media_info(s) for slot, s in inputs.items()}
         )

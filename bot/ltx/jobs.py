@@ -10,6 +10,7 @@ against the deployment limits narrowed by the guild's maxima.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,12 +35,45 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+INTAKE_CONCURRENCY = 4
 CARD_WAIT_S = 10.0
+
+
+class AckGate:
+    """Counts commands not acknowledged yet; work after an acknowledgement
+    waits (briefly) while any are pending, so acknowledgements go first."""
+
+    def __init__(self, max_wait_s: float = 2.0) -> None:
+        self._pending = 0
+        self._clear = asyncio.Event()
+        self._clear.set()
+        self._max_wait_s = max_wait_s
+
+    def arrived(self) -> None:
+        self._pending += 1
+        self._clear.clear()
+
+    def acknowledged(self) -> None:
+        self._pending -= 1
+        if self._pending <= 0:
+            self._pending = 0
+            self._clear.set()
+
+    async def wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._max_wait_s):
+                await self._clear.wait()
 
 
 class JobActions:
     def __init__(self, bot: LtxBot) -> None:
         self.bot = bot
+        # The work after an acknowledgement (store queries, downloads, the job
+        # insert) runs a few at a time: under a burst of commands, the event
+        # loop then spends its time acknowledging the others within Discord's
+        # window instead of on two hundred half-done submissions at once.
+        self.intake = asyncio.Semaphore(INTAKE_CONCURRENCY)
+        self.acks = AckGate()
 
     @property
     def store(self) -> JobStore:
@@ -139,7 +173,25 @@ class JobActions:
         """Queue the job and make sure its card is up; returns the job and card id.
         The job row keeps the parsed parameters (seed included) and the inputs'
         content hashes: all a retry or a restart needs."""
-        job = await self.bot.engine.submit(
+        async with self.intake:
+            job = await self._enqueue(actor, mode, params, inputs, retry_of)
+        card_id = None
+        try:
+            async with asyncio.timeout(CARD_WAIT_S):
+                card_id = await self.bot.cards.card_for(job)
+        except TimeoutError:
+            log.warning("card of job %s not posted within %.0f s", job.id, CARD_WAIT_S)
+        return job, card_id
+
+    async def _enqueue(
+        self,
+        actor: Actor,
+        mode: str,
+        params: BaseModel,
+        inputs: Mapping[str, StoredInput],
+        retry_of: str | None,
+    ) -> Job:
+        return await self.bot.engine.submit(
             guild_id=actor.guild_id,
             channel_id=actor.channel_id,
             user_id=actor.user_id,
@@ -149,13 +201,6 @@ class JobActions:
             inputs={slot: stored.sha256 for slot, stored in inputs.items()},
             retry_of=retry_of,
         )
-        card_id = None
-        try:
-            async with asyncio.timeout(CARD_WAIT_S):
-                card_id = await self.bot.cards.card_for(job)
-        except TimeoutError:
-            log.warning("card of job %s not posted within %.0f s", job.id, CARD_WAIT_S)
-        return job, card_id
 
     # --- retry ------------------------------------------------------------------------------
 
