@@ -68,9 +68,23 @@ def _device_flags(device: str) -> list[str]:
 
 
 def _set_args(flags: list[str]) -> Any:
-    cli_args = importlib.import_module("comfy.cli_args")
-    parsed = cli_args.parser.parse_args(flags)
-    vars(cli_args.args).update(vars(parsed))
+    """Let ComfyUI parse `flags` as its own command line, on first import.
+
+    `comfy.cli_args` post-processes what it parses at import time (`--fast`
+    becomes a set, `--force-fp16` implies others...), so the flags go through
+    its normal path: argument parsing switched on and `sys.argv` set while the
+    module is imported, as ComfyUI's `main.py` does.
+    """
+    importlib.import_module("comfy.options").enable_args_parsing()
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "ltx-bot", *flags]
+    try:
+        if "comfy.cli_args" in sys.modules:
+            cli_args = importlib.reload(sys.modules["comfy.cli_args"])
+        else:
+            cli_args = importlib.import_module("comfy.cli_args")
+    finally:
+        sys.argv = saved
     return cli_args.args
 
 
