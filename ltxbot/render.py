@@ -76,15 +76,6 @@ def _sets(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _limits(settings: Settings) -> Limits:
-    return Limits(
-        max_duration_s=settings.max_duration_s,
-        max_width=settings.max_width,
-        max_height=settings.max_height,
-        max_prompt_chars=settings.max_prompt_chars,
-    )
-
-
 class _Bar:
     """A rich progress bar fed by engine Progress events."""
 
@@ -185,10 +176,7 @@ def _ingest(settings: Settings, mode: str, args: argparse.Namespace) -> tuple[di
             raise InputRejected(input_name=slot.name, reason=f"{path} not found", accepted="a file")
         stored = ingest(Path(path), slot.kind, settings.inputs_dir, limits, input_name=slot.name)
         inputs[slot.name] = stored.sha256
-        media[slot.name] = MediaInfo(
-            kind=stored.kind, width=stored.width, height=stored.height,
-            duration_s=stored.duration_s, has_audio=stored.has_audio, fps=stored.fps,
-        )  # fmt: skip
+        media[slot.name] = MediaInfo.of(stored)
     return inputs, media
 
 
@@ -209,7 +197,7 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
     }
     raw.update(_sets(args.sets))
     inputs, media = await asyncio.to_thread(_ingest, settings, mode, args)
-    params = parse_params(mode, raw, _limits(settings), media)
+    params = parse_params(mode, raw, Limits.of(settings), media)
     # Its own job store: a render never touches the bot's queue or quotas.
     store = await JobStore.open(settings.data_dir / "render.sqlite3")
     runtime = None

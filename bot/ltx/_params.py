@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.media import StoredInput
-from engine.modes import MediaInfo
-
 PRESETS = ("fast", "balanced", "quality")
 NOT_PARAMS = frozenset({"interaction", "self"})
 
@@ -35,15 +32,3 @@ def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A finished job's parameters for a new take: everything but the seed, so
     parsing picks (and records) a fresh one."""
     return {k: v for k, v in params.items() if k != "seed"}
-
-
-def media_info(stored: StoredInput) -> MediaInfo:
-    """What parameter parsing needs to know about an ingested input."""
-    return MediaInfo(
-        kind=stored.kind,
-        width=stored.width,
-        height=stored.height,
-        duration_s=stored.duration_s,
-        has_audio=stored.has_audio,
-        fps=stored.fps,
-    )

@@ -29,12 +29,12 @@ from bot.admin._format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import GuildOnly
-from bot.ltx._params import PRESETS, media_info, split_options
+from bot.ltx._params import PRESETS, split_options
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
-from engine.modes import MIN_SIDE, MODE_NAMES, get_mode, parse_params
+from engine.modes import MIN_SIDE, MODE_NAMES, MediaInfo, get_mode, parse_params
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -101,7 +101,7 @@ class LtxCog(commands.Cog):
             # Now the slow part: CDN URLs expire, so the files are fetched right away.
             inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
         params = parse_params(
-            mode, raw, limits, {slot: media_info(s) for slot, s in inputs.items()}
+            mode, raw, limits, {slot: MediaInfo.of(s) for slot, s in inputs.items()}
         )
         job, card_id = await jobs.submit(actor, mode, params, inputs)
         await interaction.followup.send(queued_text(job, card_id), ephemeral=True)

@@ -23,11 +23,11 @@ from pydantic import BaseModel
 from bot.actor import Actor, actor_from_interaction, actor_from_member
 from bot.admin._perms import may_act_on_job
 from bot.errors import GuildOnly
-from bot.ltx._params import media_info, retry_params
+from bot.ltx._params import retry_params
 from engine.errors import InputRejected, JobNotFound, NotJobOwner
 from engine.jobs import Job, JobStatus, JobStore, check_admission
 from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
-from engine.modes import Limits, get_mode, parse_params
+from engine.modes import Limits, MediaInfo, get_mode, parse_params
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -83,13 +83,7 @@ class JobActions:
 
     async def limits_for(self, guild_id: int | None) -> Limits:
         """The deployment's limits narrowed by the guild's own maxima."""
-        s = self.bot.settings
-        limits = Limits(
-            max_duration_s=s.max_duration_s,
-            max_width=s.max_width,
-            max_height=s.max_height,
-            max_prompt_chars=s.max_prompt_chars,
-        )
+        limits = Limits.of(self.bot.settings)
         if guild_id is None:
             return limits
         return (await self.store.guild_settings(guild_id)).tighten(limits)
@@ -226,7 +220,7 @@ class JobActions:
             old.mode,
             retry_params(old.params),
             limits,
-            {slot: media_info(s) for slot, s in inputs.items()},
+            {slot: MediaInfo.of(s) for slot, s in inputs.items()},
         )
         # The new job goes where the old one was, not where the reaction was.
         where = Actor(

@@ -6,7 +6,7 @@ Values here cross module boundaries (the bot builds slash commands from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from pydantic import BaseModel
@@ -28,6 +28,12 @@ class Limits:
     max_height: int = 1280
     max_prompt_chars: int = 2000
 
+    @classmethod
+    def of(cls, config: object) -> Limits:
+        """From anything carrying the same four fields (the deployment's
+        Settings), so the CLI and the bot read them one way."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
+
 
 @dataclass(frozen=True)
 class MediaSlot:
@@ -48,6 +54,11 @@ class MediaInfo:
     duration_s: float | None = None
     has_audio: bool = False
     fps: float | None = None
+
+    @classmethod
+    def of(cls, stored: object) -> MediaInfo:
+        """From an ingested input (`engine.media.StoredInput` carries these fields)."""
+        return cls(**{f.name: getattr(stored, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

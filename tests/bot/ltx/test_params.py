@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from bot.ltx._params import media_info, retry_params, split_options
+from bot.ltx._params import retry_params, split_options
 from engine.media import StoredInput
-from engine.modes import Limits, parse_params
+from engine.modes import Limits, MediaInfo, parse_params
 
 
 def test_split_options_separates_media_and_drops_omitted_values():
@@ -21,8 +21,8 @@ def test_retry_params_get_a_new_seed_from_parsing_and_keep_the_rest():
     assert "seed" not in retry_params({"seed": 1, "prompt": "p"})
 
 
-def test_media_info_carries_what_parsing_needs():
+def test_media_info_of_a_stored_input_carries_what_parsing_needs():
     stored = StoredInput("a" * 64, Path("x.mp4"), "video", 320, 240, 2.5, True, 24.0)
-    info = media_info(stored)
+    info = MediaInfo.of(stored)
     assert (info.kind, info.width, info.height, info.duration_s) == ("video", 320, 240, 2.5)
     assert info.has_audio and info.fps == 24.0
