@@ -110,6 +110,11 @@ async def _burst(runtime: Any, data_dir: Path, size: int, engine: bool) -> dict[
         # "Queued as job `x` — <card link>": no link means the card was not up
         # within the bot's own wait (bot/ltx/jobs.py CARD_WAIT_S).
         no_card = sum(1 for ix in burst if ix.followups and "https://" not in _text(ix))
+        # Replies sent before their card was up get the link by an edit later.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                await _poll(lambda: all("https://" in _text(ix) for ix in burst))
+        no_card_end = sum(1 for ix in burst if "https://" not in _text(ix))
     with contextlib.suppress(OSError):
         shutil.rmtree(run_dir)
     return {
@@ -123,6 +128,7 @@ async def _burst(runtime: Any, data_dir: Path, size: int, engine: bool) -> dict[
         "action_to_queued_reply_s": latency_profile(queued),
         "queued_replies": len(queued),
         "replies_without_card_link": no_card,
+        "replies_without_card_link_after_60s": no_card_end,
     }
 
 
@@ -151,6 +157,9 @@ def _summary(per_run: list[dict[str, Any]]) -> dict[str, Any]:
         }
     out["unanswered_total"] = sum(r["unanswered"] for r in per_run)
     out["replies_without_card_link_total"] = sum(r["replies_without_card_link"] for r in per_run)
+    out["replies_without_card_link_after_60s_total"] = sum(
+        r["replies_without_card_link_after_60s"] for r in per_run
+    )
     p99 = Summary(**out["dispatch_to_callback_s"]["p99"])
     worst = Summary(**out["action_to_callback_s"]["max"])
     out["verdict_p99"] = verdict(p99.median, TARGET_P99_S)
@@ -165,7 +174,8 @@ def lines(r: dict[str, Any]) -> list[str]:
                                   "action_to_queued_reply_s"))  # fmt: skip
         out.append(
             f"   burst of {size}, {b['runs']} runs, unanswered {b['unanswered_total']}, "
-            f"'Queued' replies without a card link {b['replies_without_card_link_total']}:"
+            f"'Queued' replies without a card link {b['replies_without_card_link_total']}"
+            f" (after 60 s: {b['replies_without_card_link_after_60s_total']}):"
         )
         for name, prof in (("dispatch -> callback", d), ("action -> callback", a),
                            ("action -> 'Queued' reply", q)):  # fmt: skip

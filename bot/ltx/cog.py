@@ -104,7 +104,13 @@ class LtxCog(commands.Cog):
             mode, raw, limits, {slot: MediaInfo.of(s) for slot, s in inputs.items()}
         )
         job, card_id = await jobs.submit(actor, mode, params, inputs)
-        await interaction.followup.send(queued_text(job, card_id), ephemeral=True)
+        reply = await interaction.followup.send(
+            queued_text(job, card_id), ephemeral=True, wait=True
+        )
+        if card_id is None:
+            # Cards are paced by the channel's rate limit; the user is told at
+            # once, and the link is added when the card is up.
+            self.bot.tasks.spawn(jobs.link_card_later(job, reply), name=f"card-link-{job.id}")
 
     # --- queue, cancel, show, quota ----------------------------------------------------------
 

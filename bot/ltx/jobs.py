@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 INTAKE_CONCURRENCY = 4
-CARD_WAIT_S = 10.0
+CARD_WAIT_S = 2.0
+CARD_LINK_WAIT_S = 600.0
 
 
 class AckGate:
@@ -176,6 +177,18 @@ class JobActions:
         except TimeoutError:
             log.warning("card of job %s not posted within %.0f s", job.id, CARD_WAIT_S)
         return job, card_id
+
+    async def link_card_later(self, job: Job, reply: discord.WebhookMessage) -> None:
+        """Edit the private "Queued" reply once the job's card is posted (the
+        interaction token lives 15 minutes; this waits less than that)."""
+        try:
+            async with asyncio.timeout(CARD_LINK_WAIT_S):
+                card_id = await self.bot.cards.card_for(job)
+        except TimeoutError:
+            return
+        if card_id is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await reply.edit(content=queued_text(job, card_id))
 
     async def _enqueue(
         self,
