@@ -13,6 +13,7 @@ from tests.bot.e2e._helpers import (
     card_of,
     card_status,
     custom_ids,
+    job_id_in,
     reply_text,
     run_command,
     submit,
@@ -160,3 +161,19 @@ async def test_show_of_an_unfinished_job_is_its_card(idle_world):
     assert embed["title"].endswith(f"job {job_id}") and "Queued" in str(embed["fields"])
     with contextlib.suppress(AssertionError):
         card_of(idle_world, job_id)
+
+
+async def test_a_slow_card_does_not_hold_the_queued_reply(idle_world):
+    w = idle_world
+    # Discord holds the card's post (a 429 of 3 s on channel messages).
+    hold = w.fake.rate_limit("POST", r"/channels/\d+/messages$", retry_after=3.0)
+    ix = await run_command(w, w.alice, "t2v", {"prompt": "patience", **SMALL})
+    (reply,) = await ix.wait_followups(1, timeout=20)
+    # The followup fills the deferral's "thinking" placeholder: its first text.
+    first = next(r.content for r in reply.history if r.content)
+    assert first.startswith("Queued as job") and "https://" not in first
+    job_id = job_id_in(first)
+    await w.fake.wait_for(lambda: "https://" in reply.content, 30, "the card link edit")
+    card = card_of(w, job_id)
+    assert reply.content.endswith(f"/{card.id}")
+    assert hold.hits and reply.ephemeral
