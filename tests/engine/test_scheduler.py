@@ -7,8 +7,9 @@ import random
 
 import pytest
 
-from engine.jobs import Job, JobStatus
+from engine.jobs import Job
 from engine.scheduler import FifoScheduler, RoundRobinScheduler, Scheduler, make_scheduler
+from tests.engine.jobs._helpers import make_job
 
 _seq = 0
 
@@ -18,30 +19,7 @@ def job(user: int, seq: int | None = None) -> Job:
     global _seq
     _seq += 1
     seq = _seq if seq is None else seq
-    return Job(
-        id=f"j{seq:04d}u{user}",
-        seq=seq,
-        guild_id=1,
-        channel_id=2,
-        user_id=user,
-        mode="t2v",
-        params={},
-        inputs={},
-        status=JobStatus.QUEUED,
-        attempts=0,
-        created_at=0.0,
-        started_at=None,
-        finished_at=None,
-        error_code=None,
-        error_detail=None,
-        system_fault=False,
-        result_path=None,
-        gpu_seconds=0.0,
-        card_message_id=None,
-        result_message_id=None,
-        retry_of=None,
-        note=None,
-    )
+    return make_job(id=f"j{seq:04d}u{user}", seq=seq, user_id=user, params={}, created_at=0.0)
 
 
 def drain(s: Scheduler) -> list[str]:

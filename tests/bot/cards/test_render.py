@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from bot.cards._render import note_text, params_text, progress_bar, render_card
 from engine.jobs import JobStatus
-from tests.bot._jobs import make_job
+from tests.engine.jobs._helpers import make_job
 
 
 @dataclass
