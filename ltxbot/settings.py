@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     # --- Storage -------------------------------------------------------------
     data_dir: Path = Field(
         default=Path("data"),
-        description="Everything the bot writes: SQLite database, inputs, outputs, temp files.",
+        validate_default=True,
+        description=(
+            "Everything the bot writes: SQLite database, inputs, outputs, temp files. "
+            "A relative path is taken from the working directory at start."
+        ),
     )
 
     # --- ComfyUI / engine ----------------------------------------------------
@@ -94,8 +98,11 @@ class Settings(BaseSettings):
 
     @field_validator("data_dir", "workflows_dir", "comfyui_dir")
     @classmethod
-    def _expand(cls, v: Path | None) -> Path | None:
-        return v.expanduser() if v is not None else None
+    def _absolute(cls, v: Path | None) -> Path | None:
+        """Every path is made absolute once, here: ComfyUI mixes the folders it
+        is given with absolute ones (SaveVideo fails on a relative output dir),
+        and a later chdir must not move the bot's data."""
+        return v.expanduser().resolve() if v is not None else None
 
     # Derived paths: one place decides the data-dir layout.
     @property

@@ -43,3 +43,18 @@ def test_dotenv_file_is_read(monkeypatch, tmp_path):
     settings = Settings()
     assert settings.max_duration_s == 4.5
     assert settings.discord_token.get_secret_value() == "x.y.z"
+
+
+def test_every_path_is_absolute_once_built(monkeypatch, tmp_path):
+    """ComfyUI's SaveVideo refuses a relative output folder: resolve at settings time."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("LTXBOT_DATA_DIR", "LTXBOT_WORKFLOWS_DIR", "LTXBOT_COMFYUI_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().data_dir == tmp_path / "data"  # the default, from the cwd at start
+    monkeypatch.setenv("LTXBOT_WORKFLOWS_DIR", "wf")
+    monkeypatch.setenv("LTXBOT_COMFYUI_DIR", "../c")
+    settings = Settings(data_dir="d/../e")
+    assert settings.data_dir == tmp_path / "e"
+    assert settings.workflows_dir == tmp_path / "wf"
+    assert settings.comfyui_dir == tmp_path.parent / "c"
+    assert settings.comfy_io_dir.is_absolute() and settings.inputs_dir.is_absolute()

@@ -15,15 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
 from engine.jobs import JobStatus, JobStore
-from ltxbot.settings import REPO_ROOT
 from tests.bot.e2e._helpers import (
     card_of,
     embed_fields,
@@ -32,34 +29,13 @@ from tests.bot.e2e._helpers import (
     wait_job,
     wait_result,
 )
+from tests.bot.e2e._process import BOOT_S, BotProcess
 from tests.bot.e2e.conftest import SMALL, WORKFLOWS, running_world
 from tests.fakes.discord import FakeDiscord
 
 pytestmark = pytest.mark.slow
 
 LONG = {"width": 512, "height": 512, "duration_s": 6.0, "fps": 48}
-BOOT_S = 120.0
-RUN = "import sys; from ltxbot.cli import main; sys.exit(main(['run']))"
-
-
-class BotProcess:
-    """`ltx-bot run` in a child process, logging to a file."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", RUN, env=self.env, cwd=REPO_ROOT, stdout=out, stderr=out
-            )
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await self.proc.wait()
 
 
 class Users:
