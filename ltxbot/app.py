@@ -116,9 +116,9 @@ class App:
         """Run the engine task and the Discord client until either stops."""
         if self.bot is None or self.engine is None:
             await self.start()
-        token = self.settings.discord_token
-        if token is None:
-            raise SystemExit("no Discord token: set LTXBOT_DISCORD_TOKEN (or DISCORD_TOKEN)")
+        from ltxbot.startup import check_token
+
+        token = check_token(self.settings.discord_token)  # or StartupError
         from ltxbot.doctor import beat_forever, heartbeat_path
 
         async with asyncio.TaskGroup() as group:
@@ -127,10 +127,30 @@ class App:
             # beat from a live process means the event loop is stuck.
             beat = group.create_task(beat_forever(heartbeat_path(self.settings.data_dir)))
             try:
-                await self.bot.start(token.get_secret_value())
+                await self._start_bot(token)
             finally:
                 engine_task.cancel()
                 beat.cancel()
+
+    async def _start_bot(self, token: str) -> None:
+        """discord.py's client; a failure before the first READY is a startup
+        failure (wrong token, gateway down), said in one line by the CLI."""
+        import discord
+
+        from ltxbot.startup import StartupError
+
+        try:
+            await self.bot.start(token)
+        except discord.LoginFailure:
+            raise StartupError("Discord refused the token (401 Unauthorized)") from None
+        except discord.PrivilegedIntentsRequired:
+            raise StartupError("Discord refused the intents: enable them in the portal") from None
+        except Exception as err:
+            if self.bot.is_ready():
+                raise
+            raise StartupError(
+                f"lost the Discord gateway before the bot was ready: {type(err).__name__}: {err}"
+            ) from None
 
     async def close(self) -> None:
         if self.bot is not None and not self.bot.is_closed():

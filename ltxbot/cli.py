@@ -14,11 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from engine.errors import LtxError
 from ltxbot.settings import Settings
+
+log = logging.getLogger("ltxbot")
 
 
 def _add_render(sub: argparse._SubParsersAction) -> None:
@@ -61,8 +64,15 @@ def _configure_logging(settings: Settings, verbose: bool) -> None:
 
 def _run(settings: Settings) -> int:
     from ltxbot.app import App
+    from ltxbot.startup import check_discord, check_token, startup_error
 
-    async def main() -> None:
+    async def main(token: str) -> None:
+        # SIGTERM (docker stop, systemd) stops the bot the way Ctrl-C does: the
+        # main task is cancelled and everything is closed in order.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await check_discord(settings, token)  # before ComfyUI boots: seconds, not minutes
         app = App(settings)
         try:
             await app.serve()
@@ -70,9 +80,15 @@ def _run(settings: Settings) -> int:
             await app.close()
 
     try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        return 0
+        asyncio.run(main(check_token(settings.discord_token)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log.info("stopped")
+    except BaseException as exc:
+        err = startup_error(exc)
+        if err is None:
+            raise
+        log.error("cannot start: %s", err)
+        return 1
     return 0
 
 

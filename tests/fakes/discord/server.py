@@ -29,13 +29,18 @@ from ._world import World
 T = TypeVar("T")
 
 
+# Shaped like a real bot token (the bot checks the shape before it connects):
+# base64 of a user id, a timestamp part, an HMAC part.
+FAKE_TOKEN = "MTQ1MDAwMDAwMDAwMDAwMDAwMQ.GfAkE0.ZmFrZS1ib3QtdG9rZW4tZm9yLXRoZS10ZXN0cw"
+
+
 class FakeDiscord(World):
     """A Discord that one bot logs into. Use as `async with FakeDiscord() as fake:`."""
 
     def __init__(
         self,
         *,
-        token: str = "fake-bot-token",
+        token: str = FAKE_TOKEN,
         bot_name: str = "ltx-bot",
         interaction_window_s: float = 3.0,
         token_ttl_s: float = 900.0,
