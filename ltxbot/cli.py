@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(settings: Settings, verbose: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ltxbot.redact import install
+
+    install()  # tokens and signed links never reach a log line
 
 
 def _run(settings: Settings) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,7 +103,10 @@ class Messages:
         if content_type.startswith("image/"):
             width, height = _image_size(data)
         ident = self.ids.next()
-        url = f"{self.url}/attachments/{channel_id}/{ident}/{filename}?ex=0&is=0&hm=fake"
+        # Signed like Discord's CDN links: expiry, issue time, HMAC.
+        now = int(time.time())
+        sig = f"ex={now + 86400:x}&is={now:x}&hm={secrets.token_hex(32)}"
+        url = f"{self.url}/attachments/{channel_id}/{ident}/{filename}?{sig}"
         a = FakeAttachment(
             ident,
             channel_id,

@@ -54,6 +54,8 @@ class FakeDiscord(World):
         self.rate_limits: list[RateLimitRule] = []
         self.buckets = Buckets(*rest_limit)
         self.cdn_fetches: list[tuple[float, int]] = []
+        # Set to answer every CDN fetch with this status (e.g. 403: an expired link).
+        self.cdn_status: int | None = None
         allowed = sum(PRIVILEGED[name] for name in privileged_intents)
         self._gateway = Gateway(
             self,
@@ -131,6 +133,8 @@ class FakeDiscord(World):
             or a.filename != request.match_info["filename"]
         ):
             return web.Response(status=404, text="This content is no longer available.")
+        if self.cdn_status is not None:
+            return web.Response(status=self.cdn_status, text="This content is no longer available.")
         self.cdn_fetches.append((time.monotonic(), a.id))
         self.notifier.notify()
         return web.Response(body=a.data, headers={"Content-Type": a.content_type})
