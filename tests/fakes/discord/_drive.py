@@ -60,7 +60,7 @@ def base_payload(
     member = g.members.get(user.id)
     if member is None:
         raise FakeUsageError(f"{user.name} is not a member of {g.name}; add_member() first")
-    perms = w.permissions(g, user.id)
+    perms = w.permissions(g, user.id, channel)
     data.update(
         guild_id=str(g.id),
         guild={"id": str(g.id), "locale": g.locale, "features": []},

@@ -106,7 +106,10 @@ def channel(
         "type": c.type,
         "name": c.name,
         "position": c.position,
-        "permission_overwrites": [],
+        "permission_overwrites": [
+            {"id": str(target), "type": kind, "allow": str(allow), "deny": str(deny)}
+            for target, (kind, allow, deny) in c.overwrites.items()
+        ],
         "parent_id": None,
         "nsfw": False,
         "topic": None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import _payloads as P
 from ._commands import CommandStore, CommandSync
 from ._errors import unknown_channel
 from ._interaction import FakeInteraction
@@ -28,6 +29,8 @@ from ._model import (
 from ._notify import Notifier
 from ._perms import ALL, BITS, BOT_DEFAULT, EVERYONE_DEFAULT, to_bits
 from ._snowflake import SnowflakeFactory, iso_now
+
+INTENT_GUILDS = 1 << 0
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -152,19 +155,51 @@ class World(Messages):
     def guild_of(self, channel: FakeChannel) -> FakeGuild | None:
         return self.guilds.get(channel.guild_id) if channel.guild_id is not None else None
 
-    def permissions(self, guild: FakeGuild, user_id: int) -> int:
-        """Guild-level permissions: owner and administrator get everything."""
+    def permissions(
+        self, guild: FakeGuild, user_id: int, channel: FakeChannel | None = None
+    ) -> int:
+        """Guild-level permissions, then `channel`'s overwrites as Discord applies
+        them (@everyone, then all roles together, then the member); owner and
+        administrator get everything."""
         if user_id == guild.owner_id:
             return ALL
         member = guild.members.get(user_id)
+        roles = member.role_ids if member else []
         bits = guild.everyone.permissions
-        for rid in member.role_ids if member else ():
+        for rid in roles:
             bits |= guild.roles[rid].permissions
-        return ALL if bits & BITS["administrator"] else bits
+        if bits & BITS["administrator"]:
+            return ALL
+        if channel is None or not channel.overwrites:
+            return bits
+        ow = channel.overwrites
+        if guild.id in ow:
+            bits = (bits & ~ow[guild.id][2]) | ow[guild.id][1]
+        allow = deny = 0
+        for rid in roles:
+            if rid in ow:
+                allow, deny = allow | ow[rid][1], deny | ow[rid][2]
+        bits = (bits & ~deny) | allow
+        if user_id in ow:
+            bits = (bits & ~ow[user_id][2]) | ow[user_id][1]
+        return bits
+
+    def set_overwrite(
+        self,
+        channel: FakeChannel,
+        target: FakeRole | FakeUser,
+        *,
+        allow: int | str | Iterable[str] = 0,
+        deny: int | str | Iterable[str] = 0,
+    ) -> None:
+        """Set a permission overwrite on `channel` and tell the bot (CHANNEL_UPDATE)."""
+        kind = 0 if isinstance(target, FakeRole) else 1
+        channel.overwrites[target.id] = (kind, to_bits(allow), to_bits(deny))
+        self._emit("CHANNEL_UPDATE", P.channel(channel), INTENT_GUILDS)
 
     def bot_permissions(self, channel: FakeChannel) -> int:
         g = self.guild_of(channel)
-        return ALL if g is None else self.permissions(g, self.bot.id)
+        return ALL if g is None else self.permissions(g, self.bot.id, channel)
 
     def upload_limit(self, channel: FakeChannel) -> int:
         g = self.guild_of(channel)
