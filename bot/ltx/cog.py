@@ -30,6 +30,7 @@ from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import GuildOnly
 from bot.ltx._params import PRESETS, split_options
+from bot.ltx._visible import can_see, show_publicly
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
@@ -121,6 +122,8 @@ class LtxCog(commands.Cog):
         jobs = await self.bot.store.list(
             JobStatus.RUNNING, JobStatus.QUEUED, guild_id=interaction.guild_id
         )
+        hidden = sum(1 for j in jobs if not can_see(interaction, j))
+        jobs = [j for j in jobs if can_see(interaction, j)]
         jobs.sort(key=lambda j: (j.status is not JobStatus.RUNNING, engine.position(j.id) or 0))
         lines = []
         for job in jobs[:QUEUE_SHOWN]:
@@ -134,6 +137,8 @@ class LtxCog(commands.Cog):
             lines.append(f"`{job.id}` {job.mode} by <@{job.user_id}> — {where}{when}{mine}")
         if len(jobs) > QUEUE_SHOWN:
             lines.append(f"… and {len(jobs) - QUEUE_SHOWN} more.")
+        if hidden:
+            lines.append(f"{hidden} more in channels you cannot see.")
         text = "\n".join(lines) or "The queue is empty."
         await interaction.response.send_message(
             clip(text), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
@@ -145,7 +150,11 @@ class LtxCog(commands.Cog):
 
     async def show(self, interaction: discord.Interaction, job: str) -> None:
         found = await self.bot.store.get(job.strip())
-        if found is None or found.guild_id != interaction.guild_id:
+        if (
+            found is None
+            or found.guild_id != interaction.guild_id
+            or not can_see(interaction, found)
+        ):
             raise JobNotFound(job_id=job)
         if found.status is not JobStatus.SUCCEEDED or not found.result_path:
             engine = self.bot.engine
@@ -157,11 +166,15 @@ class LtxCog(commands.Cog):
             await interaction.response.send_message(embed=card.embed, ephemeral=True)
             return
         self.bot.upload_limits.observe(interaction)
-        await interaction.response.defer(thinking=True)
-        await self.reshow(interaction, found)
+        private = not show_publicly(interaction, found)
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        await self.reshow(interaction, found, private=private)
 
-    async def reshow(self, interaction: discord.Interaction, job: Job) -> None:
-        """Re-deliver an old result through this (fresh) interaction."""
+    async def reshow(
+        self, interaction: discord.Interaction, job: Job, *, private: bool = False
+    ) -> None:
+        """Re-deliver an old result through this (fresh) interaction; `private`:
+        only to the member who asked."""
         delivery = self.bot.delivery
         limit = delivery.limits.for_guild(job.guild_id)
         for shrink in (0, 1):
@@ -175,6 +188,7 @@ class LtxCog(commands.Cog):
                     file=discord.File(path, filename=f"ltx-{job.id}.mp4"),
                     view=result_view(job.id),
                     allowed_mentions=discord.AllowedMentions.none(),
+                    ephemeral=private,
                 )
                 return
             except discord.HTTPException as exc:

@@ -142,7 +142,7 @@ async def test_show_brings_back_a_result_with_its_retry_button(world):
     job_id = await submit(world, world.alice, "t2v", {"prompt": "again", **SMALL})
     await wait_result(world, job_id)
     await world.drain()
-    ix = await run_command(world, world.bob, "show", {"job": job_id})
+    ix = await run_command(world, world.alice, "show", {"job": job_id})
     assert ix.callback.type == 5
     (msg,) = await ix.wait_followups(1, timeout=20)
     assert not msg.ephemeral and f"`{job_id}`" in msg.content

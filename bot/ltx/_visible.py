@@ -1,0 +1,34 @@
+"""Who may see which job: a job is visible to a member who can read its channel.
+
+A member always sees their own jobs. Other members' jobs are visible only when
+the job's channel (or thread) is in the bot's cache and the member may view it
+and read its history. `/ltx queue` lists only visible jobs; `/ltx show` treats
+an invisible job as unknown, and answers publicly only for the member's own job
+in the job's own channel (never re-posting it where its channel's allow-list,
+age restriction or audience would not have it).
+"""
+
+from __future__ import annotations
+
+import discord
+
+from engine.jobs import Job
+
+
+def can_see(interaction: discord.Interaction, job: Job) -> bool:
+    if job.user_id == interaction.user.id:
+        return True
+    guild = interaction.guild
+    member = interaction.user
+    if guild is None or job.guild_id != guild.id or not isinstance(member, discord.Member):
+        return False
+    channel = guild.get_channel_or_thread(job.channel_id)
+    if channel is None:
+        return False
+    perms = channel.permissions_for(member)
+    return perms.view_channel and perms.read_message_history
+
+
+def show_publicly(interaction: discord.Interaction, job: Job) -> bool:
+    """Re-post in the channel only the member's own job, in its own channel."""
+    return job.user_id == interaction.user.id and interaction.channel_id == job.channel_id
