@@ -12,6 +12,7 @@ brought up to date.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -92,6 +93,9 @@ class LtxBot(commands.Bot):
         )
         self.jobs = JobActions(self)
         self.http_session: aiohttp.ClientSession | None = None
+        # Unix time the gateway connection was lost (None while connected): for
+        # the heartbeat, so the health check fails after a long outage.
+        self.gateway_down_since: float | None = None
         engine.events = self
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -124,6 +128,16 @@ class LtxBot(commands.Bot):
         if self.http_session is not None:
             await self.http_session.close()
         await super().close()
+
+    async def on_disconnect(self) -> None:
+        if self.gateway_down_since is None:
+            self.gateway_down_since = time.time()
+
+    async def on_ready(self) -> None:
+        self.gateway_down_since = None
+
+    async def on_resumed(self) -> None:
+        self.gateway_down_since = None
 
     async def _recover(self) -> None:
         """Finish what a previous process left undone (see module doc)."""

@@ -106,6 +106,11 @@ TABLE: dict[type[E.LtxError], Explain] = {
         f"Try a shorter duration, a lower resolution or the Fast preset. {NOT_CHARGED}",
         lambda e: f"The job took too long ({e.budget_s:.0f} s, attempt {e.attempts}).",
     ),
+    E.EngineHung: Explain(
+        "The engine stopped responding",
+        f"The bot restarts its engine; try again in a few minutes. {NOT_CHARGED}",
+        lambda e: "The job hung in the engine and was stopped.",
+    ),
     E.Cancelled: Explain("Cancelled", "", lambda e: "The job was cancelled."),
     E.ModelMissing: Explain(
         "Model files are missing on this server",

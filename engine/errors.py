@@ -111,6 +111,21 @@ class JobTimeout(LtxError):
 
 
 @dataclass(eq=False)
+class EngineHung(LtxError):
+    """ComfyUI did not stop within the grace after an interrupt (a node that
+    never checks for interrupts). The engine cannot run anything else: the
+    job fails, refunded, and the process exits for its supervisor to restart."""
+
+    grace_s: float = 0.0
+
+    code: ClassVar[str] = "engine_hung"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"the engine did not stop within {self.grace_s:.0f} s of an interrupt"
+
+
+@dataclass(eq=False)
 class Cancelled(LtxError):
     by_user_id: int | None = None
 

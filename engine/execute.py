@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import RunResult, RuntimeEvent
-from engine.errors import Cancelled, JobTimeout, RunInterrupted
+from engine.errors import Cancelled, EngineHung, JobTimeout, RunInterrupted
 from engine.events import Progress, ProgressTracker
 from engine.timeouts import TimeoutPolicy
 
@@ -67,6 +67,16 @@ class _Attempt:
         await self._task
 
 
+async def _stopped_within(run: asyncio.Task, grace_s: float, runtime: Runtime) -> None:
+    """Wait (shielded) for an interrupted run to end; EngineHung after `grace_s`.
+    The run's thread is then abandoned: the runtime refuses further work."""
+    done, _ = await asyncio.wait({run}, timeout=grace_s)
+    if not done:
+        runtime.abandon()
+        log.error("ComfyUI did not stop within %.0f s of an interrupt: the engine is hung", grace_s)
+        raise EngineHung(grace_s=grace_s)
+
+
 async def execute(
     runtime: Runtime,
     prompt: dict[str, Any],
@@ -103,6 +113,7 @@ async def execute(
                 reason = "cancel" if cancelled in done else "timeout"
                 log.info("interrupting %s: %s after %.1fs", prompt_id, reason, budget)
                 runtime.interrupt(prompt_id)
+                await _stopped_within(run, policy.interrupt_grace_s, runtime)
             try:
                 # The thread always finishes; an interrupt only makes it sooner.
                 result = await asyncio.shield(run)
@@ -112,7 +123,7 @@ async def execute(
             # The worker itself is being stopped: stop ComfyUI too, then leave.
             runtime.interrupt(prompt_id)
             with contextlib.suppress(BaseException):
-                await run
+                await _stopped_within(run, policy.interrupt_grace_s, runtime)
             raise
         finally:
             cancelled.cancel()

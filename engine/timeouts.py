@@ -25,6 +25,9 @@ class TimeoutPolicy:
     safety: float = 3.0
     retry_factor: float = 2.0
     retries: int = 1
+    # After an interrupt, how long ComfyUI may take to stop before the engine
+    # is declared hung.
+    interrupt_grace_s: float = 30.0
 
     def budget(self, estimate_s: float | None, *, cold: bool) -> float:
         """Seconds for the first attempt. No estimate (an operator's own
@@ -35,5 +38,13 @@ class TimeoutPolicy:
         return min(self.max_s, max(self.min_s, raw))
 
     def attempts(self, first_budget_s: float) -> list[float]:
-        """The budget of every attempt, first one included."""
-        return [first_budget_s * self.retry_factor**i for i in range(self.retries + 1)]
+        """The budget of every attempt, first one included. Retries grow by
+        `retry_factor` but never past `max_s` (nor below the first budget)."""
+        cap = max(first_budget_s, self.max_s)
+        return [min(cap, first_budget_s * self.retry_factor**i) for i in range(self.retries + 1)]
+
+    def deadline_s(self, first_budget_s: float) -> float:
+        """Seconds after which a run is far past its budget: every attempt, and
+        a grace after each interrupt."""
+        budgets = self.attempts(first_budget_s)
+        return sum(budgets) + len(budgets) * self.interrupt_grace_s

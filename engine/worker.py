@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.comfy.runtime import Runtime
-from engine.errors import Cancelled, ExecutionFailed, JobNotFound, LtxError, NotJobOwner
+from engine.errors import (
+    Cancelled,
+    EngineHung,
+    ExecutionFailed,
+    JobNotFound,
+    LtxError,
+    NotJobOwner,
+)
 from engine.events import JobEvents, NoEvents, Progress
 from engine.execute import execute
 from engine.jobs import Job, JobStatus, JobStore, Recovery, check_admission
@@ -83,6 +90,8 @@ class Engine:
         self.caps = caps or QueueCaps()
         self.events: JobEvents = NoEvents()
         self._running: _Running | None = None
+        # Unix time after which the running job is far past its budget (heartbeat).
+        self.run_deadline: float | None = None
         self._warm = False
         self._idle = asyncio.Event()
         self._idle.set()
@@ -176,6 +185,7 @@ class Engine:
         self._running = _Running(started, cancel, time.time(), self._job_estimate(started))
         await self._notify("on_started", started)
         exec_started: float | None = None
+        hung: EngineHung | None = None
 
         def spent() -> float:
             # GPU time is charged from when the prompt went to ComfyUI.
@@ -186,6 +196,7 @@ class Engine:
             await self.runtime.validate(prepared.prompt, prepared.outputs)
             budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
             exec_started = time.monotonic()
+            self.run_deadline = time.time() + self.policy.deadline_s(budget)
 
             async def progress(p: Progress) -> None:
                 await self._notify("on_progress", started, p)
@@ -214,6 +225,7 @@ class Engine:
         except Cancelled:
             final = await self.store.cancel(job.id, gpu_seconds=spent(), note="cancelled")
         except LtxError as err:
+            hung = err if isinstance(err, EngineHung) else None
             log.info("job %s failed: %s", job.id, err)
             final = await self.store.fail(
                 job.id,
@@ -233,8 +245,11 @@ class Engine:
             )
         finally:
             self._running = None
+            self.run_deadline = None
         final = final or await self.store.get(job.id) or started
         await self._notify("on_finished", final)
+        if hung is not None:
+            raise hung  # nothing more can run in this process (see EngineHung)
         return final
 
     def _keep_result(self, job_id: str, outputs: Sequence[Any]) -> Path:

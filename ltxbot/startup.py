@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from typing import TypeVar
 
 import aiohttp
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from yarl import URL
 from ltxbot.settings import Settings
 
 CHECK_TIMEOUT_S = 15.0
+E = TypeVar("E", bound=BaseException)
 # Three base64url parts: the bot's user id, a timestamp, an HMAC.
 _TOKEN = re.compile(r"^([A-Za-z0-9_-]{16,})\.([A-Za-z0-9_-]{4,})\.([A-Za-z0-9_-]{20,})$")
 
@@ -96,13 +98,17 @@ def _reason(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
-def startup_error(exc: BaseException) -> StartupError | None:
-    """The StartupError in `exc` (raised alone or from a TaskGroup), if any."""
-    if isinstance(exc, StartupError):
+def find(exc: BaseException, kind: type[E]) -> E | None:
+    """The first `kind` in `exc` (raised alone or from a TaskGroup), if any."""
+    if isinstance(exc, kind):
         return exc
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
-            found = startup_error(inner)
+            found = find(inner, kind)
             if found is not None:
                 return found
     return None
+
+
+def startup_error(exc: BaseException) -> StartupError | None:
+    return find(exc, StartupError)

@@ -46,6 +46,7 @@ class Runtime:
         self._state_lock = threading.Lock()
         self._current: str | None = None
         self._interrupt_for: str | None = None
+        self.hung = False
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> BootInfo:
@@ -57,10 +58,21 @@ class Runtime:
         return self._require().info
 
     async def close(self) -> None:
-        """Wait for the running call (if any) to end, then stop the thread."""
+        """Wait for the running call (if any) to end, then stop the thread; an
+        abandoned (hung) thread is not waited for."""
+        if self.hung:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown, True)
 
+    def abandon(self) -> None:
+        """The thread is stuck in a node that ignores interrupts: refuse new work
+        and never wait for it. Only a new process gets a working ComfyUI."""
+        self.hung = True
+
     def _require(self) -> Booted:
+        if self.hung:
+            raise EngineUnavailable(reason="ComfyUI is hung in a node; the bot must restart")
         if self._booted is None:
             raise EngineUnavailable(reason="runtime not started")
         return self._booted

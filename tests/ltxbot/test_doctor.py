@@ -295,3 +295,18 @@ async def test_beat_forever_writes_and_removes_the_file(tmp_path):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not path.exists()
+
+
+def test_quick_check_fails_on_a_run_far_past_its_budget_or_a_long_gateway_outage(tmp_path):
+    path = heartbeat_path(tmp_path)
+    now = time.time()
+    write_beat(path, interval_s=30, extra={"run_deadline": now + 60, "gateway_down_since": None})
+    assert check_process(tmp_path).status is Status.OK  # a job running within its budget
+    write_beat(path, interval_s=30, extra={"run_deadline": now - 120})
+    hung = check_process(tmp_path)
+    assert hung.status is Status.FAIL and "past its budget" in hung.detail
+    write_beat(path, interval_s=30, extra={"gateway_down_since": now - 30})
+    assert check_process(tmp_path).status is Status.OK  # a short outage: discord.py reconnects
+    write_beat(path, interval_s=30, extra={"gateway_down_since": now - 900})
+    down = check_process(tmp_path)
+    assert down.status is Status.FAIL and "gateway has been down" in down.detail
