@@ -111,6 +111,11 @@ TABLE: dict[type[E.LtxError], Explain] = {
         f"The bot restarts its engine; try again in a few minutes. {NOT_CHARGED}",
         lambda e: "The job hung in the engine and was stopped.",
     ),
+    E.LowDiskSpace: Explain(
+        "The bot's disk is nearly full",
+        f"New jobs wait until an admin frees space; try again later. {NOT_CHARGED}",
+        lambda e: "The bot's disk is nearly full, so it takes no new jobs for now.",
+    ),
     E.Cancelled: Explain("Cancelled", "", lambda e: "The job was cancelled."),
     E.ModelMissing: Explain(
         "Model files are missing on this server",

@@ -126,6 +126,21 @@ class EngineHung(LtxError):
 
 
 @dataclass(eq=False)
+class LowDiskSpace(LtxError):
+    """The data dir's filesystem is nearly full: new jobs are refused before a
+    write fails half-way."""
+
+    free_mb: float = 0.0
+    min_free_mb: float = 0.0
+
+    code: ClassVar[str] = "low_disk"
+    system_fault: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"only {self.free_mb:.0f} MB free on the data disk (need {self.min_free_mb:.0f} MB)"
+
+
+@dataclass(eq=False)
 class Cancelled(LtxError):
     by_user_id: int | None = None
 

@@ -10,6 +10,7 @@ jobs, in the style of SAQ's `Worker.process`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import shutil
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.comfy.runtime import Runtime
+from engine.disk import check_free_space, free_mb
 from engine.errors import (
     Cancelled,
     EngineHung,
     ExecutionFailed,
     JobNotFound,
+    LowDiskSpace,
     LtxError,
     NotJobOwner,
 )
@@ -67,6 +70,7 @@ class _Running:
 class QueueCaps:
     max_queued_per_user: int = 3
     max_queue_total: int = 50
+    min_free_mb: float = 0.0  # on the outputs' disk; below it new jobs are refused
 
 
 class Engine:
@@ -120,6 +124,7 @@ class Engine:
 
         `inputs` maps a media slot to the sha256 of an ingested input file.
         """
+        check_free_space(self.outputs_dir, self.caps.min_free_mb)
         await check_admission(
             self.store,
             guild_id=guild_id,
@@ -262,10 +267,16 @@ class Engine:
         self.outputs_dir.mkdir(parents=True, exist_ok=True)
         dest = self.outputs_dir / f"{job_id}{source.suffix}"
         tmp = dest.with_suffix(dest.suffix + ".part")
-        shutil.copyfile(source, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(dest)
+        try:
+            shutil.copyfile(source, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            tmp.replace(dest)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)  # no partial file is left behind
+            if err.errno == errno.ENOSPC:
+                raise LowDiskSpace(free_mb=free_mb(dest.parent)) from err
+            raise
         source.unlink(missing_ok=True)
         return dest
 

@@ -19,6 +19,7 @@ from engine.prepare import ModePreparer, check_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
 from engine.worker import Engine, QueueCaps
+from ltxbot._retention import partial_dirs, remove_partials, retention_forever
 from ltxbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ async def start_engine(
         caps=QueueCaps(
             max_queued_per_user=settings.max_queued_per_user,
             max_queue_total=settings.max_queue_total,
+            min_free_mb=settings.min_free_mb,
         ),
     )
     return runtime, engine
@@ -108,6 +110,7 @@ class App:
         """Open, boot and check everything; refuse to start on a broken setup."""
         settings = self.settings
         self.store = await JobStore.open(settings.db_path)
+        remove_partials(partial_dirs(settings))  # left by a crash or a full disk
         self.runtime, self.engine = await start_engine(settings, self.store)
         self.boot_info = self.runtime.info
         self.recovery = await self.engine.recover()
@@ -128,6 +131,7 @@ class App:
             engine_task = group.create_task(self._run_engine(), name="engine")
             # For `ltx-bot doctor --quick` (the container health check): a stale
             # beat from a live process means the event loop is stuck.
+            group.create_task(retention_forever(self.settings, self.store), name="retention")
             beat = group.create_task(
                 beat_forever(heartbeat_path(self.settings.data_dir), status=self._beat_status)
             )

@@ -101,6 +101,23 @@ class Settings(BaseSettings):
     max_queue_total: int = Field(default=50, description="Jobs the whole queue may hold.")
     max_attachment_mb: float = Field(default=25.0, description="Largest attachment downloaded.")
 
+    # --- Disk ------------------------------------------------------------------
+    retention_days: float = Field(
+        default=30.0,
+        description=(
+            "Results, inputs and ComfyUI's copies older than this are deleted (hourly); "
+            "`/ltx show` works for this long. 0 keeps them forever."
+        ),
+    )
+    retention_max_gb: float = Field(
+        default=0.0,
+        description="Cap on those files' total size; the oldest go first. 0 is no cap.",
+    )
+    min_free_mb: float = Field(
+        default=2048.0,
+        description="New jobs are refused while the data disk has less free space than this.",
+    )
+
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("data_dir", "workflows_dir", "comfyui_dir")

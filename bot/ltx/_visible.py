@@ -10,6 +10,8 @@ age restriction or audience would not have it).
 
 from __future__ import annotations
 
+import os
+
 import discord
 
 from engine.jobs import Job
@@ -32,3 +34,8 @@ def can_see(interaction: discord.Interaction, job: Job) -> bool:
 def show_publicly(interaction: discord.Interaction, job: Job) -> bool:
     """Re-post in the channel only the member's own job, in its own channel."""
     return job.user_id == interaction.user.id and interaction.channel_id == job.channel_id
+
+
+def result_kept(job: Job) -> bool:
+    """Whether the full-quality result is still on disk (retention deletes it)."""
+    return bool(job.result_path) and os.path.isfile(job.result_path)  # a stat: cheap

@@ -30,7 +30,7 @@ from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import GuildOnly
 from bot.ltx._params import PRESETS, split_options
-from bot.ltx._visible import can_see, show_publicly
+from bot.ltx._visible import can_see, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
@@ -164,6 +164,13 @@ class LtxCog(commands.Cog):
                 eta=engine.eta(found.id),
             )
             await interaction.response.send_message(embed=card.embed, ephemeral=True)
+            return
+        if not result_kept(found):  # deleted by retention
+            days = self.bot.settings.retention_days
+            await interaction.response.send_message(
+                f"Job `{found.id}`'s video is no longer kept (results are kept {days:g} days).",
+                ephemeral=True,
+            )
             return
         self.bot.upload_limits.observe(interaction)
         private = not show_publicly(interaction, found)

@@ -24,6 +24,7 @@ from bot.actor import Actor, actor_from_interaction, actor_from_member
 from bot.admin._perms import may_act_on_job
 from bot.errors import GuildOnly
 from bot.ltx._params import retry_params
+from engine.disk import check_free_space
 from engine.errors import InputRejected, JobNotFound, NotJobOwner
 from engine.jobs import Job, JobStatus, JobStore, check_admission
 from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
@@ -94,6 +95,7 @@ class JobActions:
         if actor.guild_id is None:
             raise GuildOnly()
         s = self.bot.settings
+        check_free_space(s.data_dir, s.min_free_mb)  # before the ack: say so at once
         await check_admission(
             self.store,
             guild_id=actor.guild_id,
