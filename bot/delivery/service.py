@@ -7,13 +7,15 @@ reaction. The full-quality file stays in the data dir; what is uploaded is a
 temporary re-encode. Exactly-once across crashes: the store's guarded
 `set_result_posted`, a nonce per job (discord.py sends it with
 `enforce_nonce`), and on recovery a look through the channel's recent history
-for a reply to the card that already got through.
+for a reply to the card that already got through: every message since the
+job finished, however many. A post refused with 403/404 is given up for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 from pathlib import Path
 
@@ -28,7 +30,10 @@ from engine.media import fit_to_limit, upload_limit
 
 log = logging.getLogger(__name__)
 
-HISTORY_SCAN = 100  # messages after the card searched on recovery
+# A result is posted only after its job finished: recovery reads every message
+# from that moment on (however busy the channel), less this much clock skew.
+FINISH_SKEW_S = 60.0
+GAVE_UP = 0  # result_message_id of a delivery refused for good (403/404)
 TOO_LARGE = 40005  # Discord's JSON error code for "request entity too large"
 
 
@@ -122,15 +127,22 @@ class Delivery:
                     await self._react(found)
                 await self._store.set_result_posted(job.id, found.id)
                 return
-        if job.status is JobStatus.SUCCEEDED:
-            message = await self._post_video(channel, job, card_id)
-        else:
-            message = await channel.send(
-                failure_reply(job),
-                reference=self._reference(job, card_id),
-                allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
-                nonce=result_nonce(job.id),
-            )
+        try:
+            if job.status is JobStatus.SUCCEEDED:
+                message = await self._post_video(channel, job, card_id)
+            else:
+                message = await channel.send(
+                    failure_reply(job),
+                    reference=self._reference(job, card_id),
+                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
+                    nonce=result_nonce(job.id),
+                )
+        except (discord.Forbidden, discord.NotFound) as exc:
+            # The channel is gone or closed to the bot: retrying on every restart
+            # would only add to Discord's invalid-request count. Given up for good.
+            log.warning("job %s: delivery refused (%s); not retried", job.id, exc.status)
+            await self._store.set_result_posted(job.id, GAVE_UP)
+            return
         await self._store.set_result_posted(job.id, message.id)
 
     def _reference(self, job: Job, card_id: int | None) -> discord.MessageReference | None:
@@ -150,8 +162,12 @@ class Delivery:
         me = self._client.user
         if me is None:
             return None
+        since = card_id
+        if job.finished_at is not None:
+            moment = datetime.datetime.fromtimestamp(job.finished_at - FINISH_SKEW_S, datetime.UTC)
+            since = max(since, discord.utils.time_snowflake(moment))
         async for message in channel.history(
-            limit=HISTORY_SCAN, after=discord.Object(card_id), oldest_first=True
+            limit=None, after=discord.Object(since), oldest_first=True
         ):
             ref = message.reference.message_id if message.reference else None
             if is_result_message(

@@ -168,3 +168,55 @@ async def test_restart_finds_a_result_that_reached_discord_but_not_the_store(
         later = fake.requests[calls_before:]
         assert not [c for c in later if c.method == "POST" and "/messages" in c.path]
         assert any(c.method == "GET" and c.path.endswith("/messages") for c in later)
+
+
+async def test_recovery_finds_the_result_behind_any_amount_of_chat(runtime, e2e_dir, tmp_path):
+    """The crash window again, in a busy channel: 250 messages between the card
+    and the result. The result must still be found, not posted a second time."""
+    from tests.fakes.discord._validate import MessageBody
+
+    async with FakeDiscord() as fake:
+        async with running_world(
+            runtime, e2e_dir, tmp_path, fake=fake, start_engine=False
+        ) as first:
+            job_id = await submit(first, first.alice, "t2v", {"prompt": "busy", **SMALL})
+            await wait_job(first, job_id, lambda j: j.card_message_id is not None)
+            for i in range(250):
+                body = MessageBody({"content": f"chat {i}"}, None, ())
+                fake.create_message(first.channel, body, author=first.bob)
+            engine = asyncio.create_task(first.engine.run_forever())
+            try:
+                result = await wait_result(first, job_id)
+                await first.drain()
+            finally:
+                engine.cancel()
+                await asyncio.gather(engine, return_exceptions=True)
+        db = sqlite3.connect(tmp_path / "jobs.sqlite3")
+        with contextlib.closing(db), db:
+            db.execute("UPDATE jobs SET result_message_id = NULL WHERE id = ?", (job_id,))
+        calls_before = len(fake.requests)
+
+        async with running_world(runtime, e2e_dir, tmp_path, again=first) as second:
+            job = await wait_job(second, job_id, lambda j: j.result_message_id is not None)
+            await second.drain()
+        assert job.result_message_id == result.id
+        later = fake.requests[calls_before:]
+        assert not [c for c in later if c.method == "POST" and "/messages" in c.path]
+
+
+async def test_a_post_refused_with_403_is_given_up_for_good(runtime, e2e_dir, tmp_path):
+    async with FakeDiscord() as fake:
+        async with running_world(runtime, e2e_dir, tmp_path, fake=fake) as w:
+            job_id = await submit(w, w.alice, "t2v", {"prompt": "no posting", **SMALL})
+            await wait_job(w, job_id, lambda j: j.card_message_id is not None)
+            fake.set_overwrite(w.channel, fake.bot, deny=["send_messages"])
+            job = await wait_job(w, job_id, lambda j: j.result_message_id is not None)
+            await w.drain()
+        assert job.status is JobStatus.SUCCEEDED and job.result_message_id == 0
+        assert not results_of(w, job_id)
+        refused = len(fake.calls("POST", "/channels/{channel_id}/messages", status=403))
+        assert refused == 1
+        async with running_world(runtime, e2e_dir, tmp_path, again=w) as again:
+            await again.drain()
+            await asyncio.sleep(0.5)
+        assert len(fake.calls("POST", "/channels/{channel_id}/messages", status=403)) == 1
