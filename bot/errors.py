@@ -59,6 +59,19 @@ class GuildOnly(E.LtxError):
     code: ClassVar[str] = "guild_only"
 
 
+@dataclass(eq=False)
+class BotCannotPost(E.LtxError):
+    """The bot lacks a permission it needs to post the card and the result in
+    this channel: refused before anything is acknowledged or computed."""
+
+    missing: tuple[str, ...] = ()
+
+    code: ClassVar[str] = "bot_cannot_post"
+
+    def describe(self) -> str:
+        return "the bot cannot post here (missing: " + ", ".join(self.missing) + ")"
+
+
 # --- the table ------------------------------------------------------------------------
 
 
@@ -246,6 +259,15 @@ TABLE: dict[type[E.LtxError], Explain] = {
         lambda e: "Only the bot's owners can change global settings.",
     ),
     GuildOnly: Explain("Server only", "", lambda e: "Use this command in a server, not in DMs."),
+    BotCannotPost: Explain(
+        "The bot cannot post in this channel",
+        "A server admin can grant the bot these permissions here, or use another channel.",
+        lambda e: (
+            "I cannot post videos in this channel: a server admin needs to give me "
+            + ", ".join(n.replace("_", " ") for n in e.missing)
+            + " here."
+        ),
+    ),
 }
 
 

@@ -39,3 +39,15 @@ def show_publicly(interaction: discord.Interaction, job: Job) -> bool:
 def result_kept(job: Job) -> bool:
     """Whether the full-quality result is still on disk (retention deletes it)."""
     return bool(job.result_path) and os.path.isfile(job.result_path)  # a stat: cheap
+
+
+NEEDED = ("view_channel", "embed_links", "attach_files", "read_message_history")
+
+
+def missing_post_permissions(interaction: discord.Interaction) -> tuple[str, ...]:
+    """What the bot lacks to post a card and a video here (from the
+    interaction's `app_permissions`: the bot's permissions in this channel)."""
+    perms = interaction.app_permissions
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    needed = (*NEEDED, "send_messages_in_threads" if in_thread else "send_messages")
+    return tuple(name for name in needed if not getattr(perms, name))

@@ -28,9 +28,9 @@ from bot.actor import actor_from_interaction
 from bot.admin._format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
-from bot.errors import GuildOnly
+from bot.errors import BotCannotPost, GuildOnly
 from bot.ltx._params import PRESETS, split_options
-from bot.ltx._visible import can_see, result_kept, show_publicly
+from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
@@ -85,6 +85,9 @@ class LtxCog(commands.Cog):
         raw, attachments = split_options(options, slots)
         # Before the acknowledgement: parameters against this guild's limits
         # (held in memory) and the attachments' declared size and type.
+        missing = missing_post_permissions(interaction) if interaction.guild_id else ()
+        if missing:
+            raise BotCannotPost(missing=missing)
         limits = await jobs.limits_for(actor.guild_id)
         parse_params(mode, raw, limits)
         jobs.check_attachments(mode, attachments)

@@ -73,3 +73,16 @@ async def test_show_of_another_members_job_or_in_another_channel_is_private(worl
     ix = await run_command(w, w.alice, "show", {"job": job_id})
     (msg,) = await ix.wait_followups(1, timeout=20)
     assert not msg.ephemeral and msg.channel_id == w.channel.id
+
+
+async def test_a_channel_where_the_bot_cannot_post_is_refused_before_the_ack(idle_world):
+    w = idle_world
+    w.fake.set_overwrite(w.channel, w.fake.bot, deny=["attach_files", "embed_links"])
+    ix = await run_command(w, w.alice, "t2v", {"prompt": "nowhere to go", **SMALL})
+    assert ix.callback.type == 4 and ix.callback.data["flags"] & 64  # refused, not deferred
+    text = await reply_text(ix)
+    assert "cannot post videos in this channel" in text
+    assert "embed links" in text and "attach files" in text
+    assert await w.store.list() == []
+    # Another channel is fine.
+    await submit(w, w.alice, "t2v", {"prompt": "here", **SMALL}, channel=w.other_channel)
