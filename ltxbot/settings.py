@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     max_queued_per_user: int = Field(default=3, description="Jobs one user may have waiting.")
     max_queue_total: int = Field(default=50, description="Jobs the whole queue may hold.")
     max_attachment_mb: float = Field(default=25.0, description="Largest attachment downloaded.")
+    download_timeout_s: float = Field(
+        default=60.0,
+        description=(
+            "Longest an attachment download may take. Only Discord's CDN hosts (and the "
+            "API base's host) are fetched, and redirects are never followed."
+        ),
+    )
 
     # --- Disk ------------------------------------------------------------------
     retention_days: float = Field(

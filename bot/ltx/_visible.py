@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 import discord
+import yarl
 
 from engine.jobs import Job
 
@@ -51,3 +52,15 @@ def missing_post_permissions(interaction: discord.Interaction) -> tuple[str, ...
     in_thread = isinstance(interaction.channel, discord.Thread)
     needed = (*NEEDED, "send_messages_in_threads" if in_thread else "send_messages")
     return tuple(name for name in needed if not getattr(perms, name))
+
+
+CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
+
+
+def is_cdn_url(url: str, api_base: str) -> bool:
+    """Attachments are fetched only from Discord's CDN over https, or from the
+    configured API base's own origin (a proxy, the test fake)."""
+    target, api = yarl.URL(url), yarl.URL(api_base)
+    if target.scheme == "https" and target.host in CDN_HOSTS:
+        return True
+    return target.origin() == api.origin()

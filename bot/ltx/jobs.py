@@ -24,6 +24,7 @@ from bot.actor import Actor, actor_from_interaction, actor_from_member
 from bot.admin._perms import may_act_on_job
 from bot.errors import GuildOnly
 from bot.ltx._params import retry_params
+from bot.ltx._visible import is_cdn_url
 from engine.disk import check_free_space
 from engine.errors import InputRejected, JobNotFound, NotJobOwner
 from engine.jobs import Job, JobStatus, JobStore, check_admission
@@ -142,13 +143,26 @@ class JobActions:
     ) -> None:
         session = self.bot.http_session
         assert session is not None, "setup_hook creates the session"
+        settings = self.bot.settings
+        if not is_cdn_url(attachment.url, settings.discord_api_base):
+            log.warning("attachment %s is not on Discord's CDN: refused", attachment.id)
+            raise InputRejected(
+                input_name=name,
+                reason="the file is not on Discord's CDN",
+                accepted="a file attached to the command",
+            )
+        limit = aiohttp.ClientTimeout(total=settings.download_timeout_s, sock_read=15)
         try:
             with CappedDownload(path, kind, self.bot.media_limits, input_name=name) as sink:
-                async with session.get(attachment.url) as response:
+                async with session.get(
+                    attachment.url, allow_redirects=False, timeout=limit
+                ) as response:
                     response.raise_for_status()
+                    if response.status != 200:  # a redirect: never followed
+                        raise aiohttp.ClientError(f"status {response.status}")
                     async for chunk in response.content.iter_chunked(CHUNK):
                         sink.write(chunk)
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("download of %s failed: %s", attachment.url, exc)
             raise InputRejected(
                 input_name=name,

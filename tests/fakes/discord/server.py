@@ -56,6 +56,8 @@ class FakeDiscord(World):
         self.cdn_fetches: list[tuple[float, int]] = []
         # Set to answer every CDN fetch with this status (e.g. 403: an expired link).
         self.cdn_status: int | None = None
+        # Set to answer every CDN fetch with a redirect to this URL.
+        self.cdn_redirect: str | None = None
         allowed = sum(PRIVILEGED[name] for name in privileged_intents)
         self._gateway = Gateway(
             self,
@@ -133,6 +135,8 @@ class FakeDiscord(World):
             or a.filename != request.match_info["filename"]
         ):
             return web.Response(status=404, text="This content is no longer available.")
+        if self.cdn_redirect is not None:
+            raise web.HTTPFound(self.cdn_redirect)
         if self.cdn_status is not None:
             return web.Response(status=self.cdn_status, text="This content is no longer available.")
         self.cdn_fetches.append((time.monotonic(), a.id))
