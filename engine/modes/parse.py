@@ -77,6 +77,16 @@ def _check_media(spec: ModeSpec, media: Mapping[str, MediaInfo], limits: Limits)
 
 def _size(spec: ModeSpec, p: BaseModel, limits: Limits, media: Mapping[str, MediaInfo]):
     m = spec.size_multiple
+    for name, hi in (("width", limits.max_width), ("height", limits.max_height)):
+        if geo.snap(hi, m) < geo.MIN_SIDE:  # no size fits: never exceed the maximum silently
+            raise ParamInvalid(
+                param=name,
+                value=getattr(p, name),
+                allowed=(
+                    f"nothing on this server: its maximum {name} ({hi} px) is below the "
+                    f"smallest the model makes ({geo.MIN_SIDE} px); an admin can raise it"
+                ),
+            )
     asked = (("width", p.width, limits.max_width), ("height", p.height, limits.max_height))
     for name, value, hi in asked:
         if value is not None and not geo.MIN_SIDE <= geo.snap(value, m) <= hi:

@@ -144,3 +144,13 @@ def test_modes_declare_their_slots():
     with pytest.raises(ParamInvalid) as err:
         get_mode("v2v")
     assert err.value.param == "mode"
+
+
+@pytest.mark.parametrize("mode", MODE_NAMES)
+def test_server_maxima_below_the_smallest_size_are_refused_not_exceeded(mode):
+    small = Limits(max_duration_s=10.0, max_width=192, max_height=1280, max_prompt_chars=200)
+    err = refused(mode, {"prompt": "p"}, MEDIA[mode], limits=small)
+    assert err.param == "width" and "192 px" in err.allowed and "256 px" in err.allowed
+    ok = Limits(max_duration_s=10.0, max_width=256, max_height=256, max_prompt_chars=200)
+    params = parse_params(mode, {"prompt": "p"}, ok, MEDIA[mode])
+    assert params.width <= 256 and params.height <= 256
