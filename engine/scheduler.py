@@ -33,6 +33,9 @@ class Scheduler(ABC):
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._waiters: deque[asyncio.Future[None]] = deque()
+        # Every job's 1-based place, computed once per change of the queue: a
+        # change then costs one ordering, not one per card asking its place.
+        self._places: dict[str, int] | None = None
 
     # --- policy hooks ----------------------------------------------------------
 
@@ -57,6 +60,7 @@ class Scheduler(ABC):
             raise ValueError(f"job {job.id} is already queued")
         self._jobs[job.id] = job
         self._push(job)
+        self._places = None
         self._wake_one()
 
     def load(self, jobs: Iterable[Job]) -> None:
@@ -81,6 +85,7 @@ class Scheduler(ABC):
                     self._waiters.remove(fut)
         job = self._pop()
         del self._jobs[job.id]
+        self._places = None
         return job
 
     def get_nowait(self) -> Job | None:
@@ -89,6 +94,7 @@ class Scheduler(ABC):
             return None
         job = self._pop()
         del self._jobs[job.id]
+        self._places = None
         return job
 
     def remove(self, job_id: str) -> bool:
@@ -97,6 +103,7 @@ class Scheduler(ABC):
         if job is None:
             return False
         self._drop(job)
+        self._places = None
         return True
 
     def ordered(self) -> list[Job]:
@@ -111,7 +118,9 @@ class Scheduler(ABC):
         """1-based place in `positions()` (1 runs next), None if not held."""
         if job_id not in self._jobs:
             return None
-        return self.positions().index(job_id) + 1
+        if self._places is None:
+            self._places = {j.id: n for n, j in enumerate(self._order(), start=1)}
+        return self._places[job_id]
 
     def __len__(self) -> int:
         return len(self._jobs)

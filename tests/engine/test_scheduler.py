@@ -156,3 +156,25 @@ async def test_wake_up_of_a_cancelled_getter_passes_to_the_next(cls: type[Schedu
         await first
     assert await asyncio.wait_for(second, 1) == j
     assert len(s) == 0
+
+
+@pytest.mark.parametrize("policy", ["fifo", "round_robin"])
+def test_every_cards_position_after_a_change_is_linear_at_1000_jobs(policy):
+    """Each change re-renders every card near the top, each asking its place:
+    that must cost one ordering per change, not one per card."""
+    import time
+
+    s = make_scheduler(policy)
+    jobs = [job(user=n % 50) for n in range(1000)]
+    s.load(jobs)
+    began = time.perf_counter()
+    for _ in range(5):  # five changes, every card asks its place after each
+        s.put(job(user=7))
+        assert all(s.position(j.id) for j in jobs if j.id in s)
+        s.get_nowait()
+    took = time.perf_counter() - began
+    expected = {jid: n for n, jid in enumerate(s.positions(), start=1)}
+    assert [s.position(j.id) for j in jobs if j.id in s] == [
+        expected[j.id] for j in jobs if j.id in s
+    ]
+    assert took < 0.25, f"{took:.3f} s for 5 changes x 1000 positions"
