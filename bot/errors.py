@@ -163,6 +163,9 @@ TABLE: dict[type[E.LtxError], Explain] = {
             f"You already have {e.cap} jobs waiting. Wait for one to finish, "
             "or remove one with `/ltx cancel`."
             if e.scope == "user"
+            else f"This server already has {e.cap} jobs waiting, its share of the queue. "
+            "Try again in a few minutes."
+            if e.scope == "guild"
             else f"The queue is full ({e.cap} jobs). Try again in a few minutes."
         ),
     ),

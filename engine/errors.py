@@ -220,7 +220,8 @@ class QuotaExceeded(LtxError):
 
 @dataclass(eq=False)
 class QueueFull(LtxError):
-    """Too many jobs waiting: `scope` "user" (one user's cap) or "global"."""
+    """Too many jobs waiting: `scope` "user" (one user's cap), "guild" (one
+    server's share of the queue) or "global"."""
 
     scope: str = "global"
     cap: int = 0

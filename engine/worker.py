@@ -70,6 +70,7 @@ class _Running:
 class QueueCaps:
     max_queued_per_user: int = 3
     max_queue_total: int = 50
+    max_queued_per_guild: int | None = None
     min_free_mb: float = 0.0  # on the outputs' disk; below it new jobs are refused
 
 
@@ -133,6 +134,7 @@ class Engine:
             role_ids=role_ids,
             max_queued_per_user=self.caps.max_queued_per_user,
             max_queue_total=self.caps.max_queue_total,
+            max_queued_per_guild=self.caps.max_queued_per_guild,
         )
         job = await self.store.create(
             guild_id=guild_id,

@@ -87,6 +87,7 @@ async def start_engine(
         caps=QueueCaps(
             max_queued_per_user=settings.max_queued_per_user,
             max_queue_total=settings.max_queue_total,
+            max_queued_per_guild=settings.max_queued_per_guild,
             min_free_mb=settings.min_free_mb,
         ),
     )

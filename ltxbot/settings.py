@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(default=2000, description="Longest prompt accepted.")
     max_queued_per_user: int = Field(default=3, description="Jobs one user may have waiting.")
     max_queue_total: int = Field(default=50, description="Jobs the whole queue may hold.")
+    max_queued_per_guild: int = Field(
+        default=20,
+        description="Jobs one server may have waiting, so that no server fills the queue.",
+    )
     max_attachment_mb: float = Field(default=25.0, description="Largest attachment downloaded.")
     download_timeout_s: float = Field(
         default=60.0,

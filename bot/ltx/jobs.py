@@ -105,6 +105,7 @@ class JobActions:
             role_ids=actor.role_ids,
             max_queued_per_user=s.max_queued_per_user,
             max_queue_total=s.max_queue_total,
+            max_queued_per_guild=s.max_queued_per_guild,
         )
 
     def check_attachments(self, mode: str, attachments: Mapping[str, discord.Attachment]) -> None:

@@ -24,6 +24,7 @@ async def check_admission(
     role_ids: Sequence[int] = (),
     max_queued_per_user: int,
     max_queue_total: int,
+    max_queued_per_guild: int | None = None,
     now: float | None = None,
 ) -> QuotaStatus | None:
     """Raise QueuePaused, UserBanned, ChannelNotAllowed, QueueFull or
@@ -47,6 +48,12 @@ async def check_admission(
             )
     if await store.count_queued(user_id=user_id) >= max_queued_per_user:
         raise QueueFull(scope="user", cap=max_queued_per_user)
+    if (
+        guild_id is not None
+        and max_queued_per_guild is not None
+        and await store.count_queued(guild_id=guild_id) >= max_queued_per_guild
+    ):
+        raise QueueFull(scope="guild", cap=max_queued_per_guild)
     if await store.count_queued() >= max_queue_total:
         raise QueueFull(scope="global", cap=max_queue_total)
     if guild_id is None:

@@ -218,12 +218,15 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
             rows = await self._fetch(sql, args)
         return [_job(r) for r in rows]
 
-    async def count_queued(self, *, user_id: int | None = None) -> int:
-        """Waiting jobs, all or one user's: the caller checks the queue caps."""
+    async def count_queued(self, *, user_id: int | None = None, guild_id: int | None = None) -> int:
+        """Waiting jobs, all, one user's or one guild's: the caller checks the caps."""
         sql, args = "SELECT count(*) FROM jobs WHERE status = 'queued'", []
         if user_id is not None:
             sql += " AND user_id = ?"
             args.append(user_id)
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            args.append(guild_id)
         async with self._read():
             row = await self._fetch_one(sql, args)
         return int(row[0]) if row else 0

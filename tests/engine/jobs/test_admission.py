@@ -66,3 +66,13 @@ async def test_queue_caps_and_quota(store: JobStore) -> None:
     with pytest.raises(QuotaExceeded) as info:
         await _check(store, user_id=U + 3, max_queue_total=10)
     assert (info.value.dimension, info.value.limit) == ("jobs_per_day", 0)
+
+
+async def test_one_server_cannot_fill_the_queue(store: JobStore) -> None:
+    """A per-server cap below the global one leaves room for the other servers."""
+    for user in (20, 21, 22):
+        await new_job(store, user_id=user, guild_id=G)
+    with pytest.raises(QueueFull) as info:
+        await _check(store, max_queued_per_guild=3, max_queue_total=10)
+    assert info.value.scope == "guild" and info.value.cap == 3
+    await _check(store, guild_id=2, max_queued_per_guild=3, max_queue_total=10)
