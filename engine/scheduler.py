@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import heapq
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable
@@ -157,63 +156,84 @@ class FifoScheduler(Scheduler):
 
 
 class RoundRobinScheduler(Scheduler):
-    """Turns across users, FIFO within a user.
+    """Turns across servers, then across members of a server, FIFO within a member.
 
-    The next job belongs to the user served least recently (never served
-    counts as longest ago; ties go to the oldest waiting job). So with user A
-    holding ten jobs, a user B who submits one runs next, even if A's first job
-    was already taken, and every waiting user runs within one turn of each
-    other active user: nobody starves.
+    The next job comes from the server served least recently, and within it
+    from the member served least recently (never served counts as longest ago;
+    ties go to the oldest waiting job). So one busy server cannot hold the GPU
+    from the others, a member with ten jobs cannot hold it from the rest of the
+    server, and nobody starves. DMs (no guild) count as one server.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._by_user: dict[int, list[tuple[tuple[int, str], Job]]] = {}
-        self._last_served: dict[int, int] = {}
+        self._by_user: dict[tuple[int | None, int], list[tuple[tuple[int, str], Job]]] = {}
+        self._last_guild: dict[int | None, int] = {}
+        self._last_user: dict[tuple[int | None, int], int] = {}
         self._tick = 0
 
+    @staticmethod
+    def _who(job: Job) -> tuple[int | None, int]:
+        return (job.guild_id, job.user_id)
+
     def _push(self, job: Job) -> None:
-        line = self._by_user.setdefault(job.user_id, [])
+        line = self._by_user.setdefault(self._who(job), [])
         bisect.insort(line, (_key(job), job), key=lambda e: e[0])
 
-    def _rank(self, user_id: int, head: Job, last: dict[int, int]) -> tuple[int, int, str]:
-        return (last.get(user_id, 0), *_key(head))
+    def _choose(
+        self,
+        heads: dict[tuple[int | None, int], Job],
+        last_guild: dict[int | None, int],
+        last_user: dict[tuple[int | None, int], int],
+    ) -> tuple[int | None, int]:
+        guilds: dict[int | None, tuple[int, str]] = {}
+        for (guild, _), head in heads.items():
+            key = _key(head)
+            if guild not in guilds or key < guilds[guild]:
+                guilds[guild] = key
+        guild = min(guilds, key=lambda g: (last_guild.get(g, 0), *guilds[g]))
+        return min(
+            (who for who in heads if who[0] == guild),
+            key=lambda who: (last_user.get(who, 0), *_key(heads[who])),
+        )
 
     def _pop(self) -> Job:
-        user = min(
-            self._by_user, key=lambda u: self._rank(u, self._by_user[u][0][1], self._last_served)
-        )
-        line = self._by_user[user]
+        heads = {who: line[0][1] for who, line in self._by_user.items()}
+        who = self._choose(heads, self._last_guild, self._last_user)
+        line = self._by_user[who]
         job = line.pop(0)[1]
         if not line:
-            del self._by_user[user]
+            del self._by_user[who]
         self._tick += 1
-        self._last_served[user] = self._tick
+        self._last_guild[who[0]] = self._last_user[who] = self._tick
         return job
 
     def _drop(self, job: Job) -> None:
-        line = [e for e in self._by_user.get(job.user_id, []) if e[1].id != job.id]
+        who = self._who(job)
+        line = [e for e in self._by_user.get(who, []) if e[1].id != job.id]
         if line:
-            self._by_user[job.user_id] = line
+            self._by_user[who] = line
         else:
-            self._by_user.pop(job.user_id, None)
+            self._by_user.pop(who, None)
 
     def _order(self) -> list[Job]:
-        """Replays `_pop` on a copy: a heap of each user's next job."""
+        """Replays `_pop` on copies of the state (once per queue change)."""
         tick = self._tick
-        heap = [
-            (self._rank(u, line[0][1], self._last_served), u, 0)
-            for u, line in self._by_user.items()
-        ]
-        heapq.heapify(heap)
+        last_guild, last_user = dict(self._last_guild), dict(self._last_user)
+        next_of = dict.fromkeys(self._by_user, 0)
+        heads = {who: line[0][1] for who, line in self._by_user.items()}
         out: list[Job] = []
-        while heap:
-            _, user, i = heapq.heappop(heap)
-            line = self._by_user[user]
-            out.append(line[i][1])
+        while heads:
+            who = self._choose(heads, last_guild, last_user)
+            out.append(heads[who])
             tick += 1
-            if i + 1 < len(line):
-                heapq.heappush(heap, ((tick, *_key(line[i + 1][1])), user, i + 1))
+            last_guild[who[0]] = last_user[who] = tick
+            next_of[who] += 1
+            line = self._by_user[who]
+            if next_of[who] < len(line):
+                heads[who] = line[next_of[who]][1]
+            else:
+                del heads[who]
         return out
 
 

@@ -178,3 +178,20 @@ def test_every_cards_position_after_a_change_is_linear_at_1000_jobs(policy):
         expected[j.id] for j in jobs if j.id in s
     ]
     assert took < 0.25, f"{took:.3f} s for 5 changes x 1000 positions"
+
+
+def test_round_robin_takes_turns_across_servers_then_members() -> None:
+    s = RoundRobinScheduler()
+    busy = [make_job(id=f"a{n}", seq=n, user_id=n % 5, guild_id=1, params={}, created_at=0.0)
+            for n in range(1, 11)]  # fmt: skip
+    quiet = [make_job(id=f"b{n}", seq=100 + n, user_id=99, guild_id=2, params={}, created_at=0.0)
+             for n in range(1, 3)]  # fmt: skip
+    s.load([*busy, *quiet])
+    predicted = s.positions()
+    order = drain(s)
+    assert order == predicted
+    # Server 2's one member runs second and fourth, despite server 1's ten jobs first.
+    assert order[1] == "b1" and order[3] == "b2"
+    # Within server 1, its five members take turns.
+    firsts = [j for j in order if j.startswith("a")][:5]
+    assert len({int(j[1:]) % 5 for j in firsts}) == 5
