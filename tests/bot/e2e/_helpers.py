@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from tests.fakes.discord import FakeChannel, FakeInteraction, FakeMessage, FakeUser
+from tests.fakes.discord import FakeChannel, FakeDiscord, FakeInteraction, FakeMessage, FakeUser
 
 ACK_BUDGET_S = 1.5  # well inside Discord's 3 s
 WAIT_S = 60.0  # generous bound on any wait for the bot (jobs run on a 2-core CPU)
@@ -132,3 +132,15 @@ async def wait_job_created(world, retry_of: str):
             if found:
                 return found[0]
             await asyncio.sleep(0.05)
+
+
+class OneMemberWorld:
+    """What `submit` and the helpers need of a world, for a bot in another process:
+    one guild with one channel and one member, alice."""
+
+    def __init__(self, fake: FakeDiscord, guild_name: str) -> None:
+        self.fake = fake
+        guild = fake.add_guild(guild_name)
+        self.guild, self.channel = guild, guild.channels[0]
+        self.alice = fake.add_user("alice")
+        fake.add_member(guild, self.alice)

@@ -9,21 +9,12 @@ import shutil
 
 import pytest
 
-from tests.bot.e2e._helpers import results_of, submit, wait_result
+from tests.bot.e2e._helpers import OneMemberWorld, results_of, submit, wait_result
 from tests.bot.e2e._process import BOOT_S, BotProcess, clean_env
 from tests.bot.e2e.conftest import SMALL, WORKFLOWS
 from tests.fakes.discord import FakeDiscord
 
 pytestmark = pytest.mark.slow
-
-
-class Users:
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.fake = fake
-        guild = fake.add_guild("First run")
-        self.guild, self.channel = guild, guild.channels[0]
-        self.alice = fake.add_user("alice")
-        fake.add_member(guild, self.alice)
 
 
 async def test_fresh_working_directory_with_default_paths_delivers_a_video(tmp_path):
@@ -33,7 +24,7 @@ async def test_fresh_working_directory_with_default_paths_delivers_a_video(tmp_p
     # model files); everything else, data dir included, at its default.
     shutil.copytree(WORKFLOWS, cwd / "wf")
     async with FakeDiscord() as fake:
-        w = Users(fake)
+        w = OneMemberWorld(fake, "First run")
         env = clean_env(**fake.bot_env(), LTXBOT_DEVICE="cpu", LTXBOT_WORKFLOWS_DIR="wf")
         bot = BotProcess(env, tmp_path / "bot.log", cwd=cwd)
         try:

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.bot.e2e._helpers import submit
+from tests.bot.e2e._helpers import OneMemberWorld, submit
 from tests.bot.e2e._process import BOOT_S, BotProcess, clean_env
 from tests.bot.e2e.conftest import WORKFLOWS
 from tests.fakes.discord import FakeDiscord
@@ -38,19 +38,10 @@ class DeafBot(BotProcess):
             )
 
 
-class Users:
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.fake = fake
-        guild = fake.add_guild("Hung")
-        self.guild, self.channel = guild, guild.channels[0]
-        self.alice = fake.add_user("alice")
-        fake.add_member(guild, self.alice)
-
-
 async def test_a_node_that_ignores_the_interrupt_fails_the_job_and_exits_3(tmp_path):
     data = tmp_path / "data"
     async with FakeDiscord() as fake:
-        w = Users(fake)
+        w = OneMemberWorld(fake, "Hung")
         env = clean_env(
             **fake.bot_env(),
             LTXBOT_DATA_DIR=str(data),

@@ -12,7 +12,7 @@ import pytest
 
 from ltxbot.redact import redact, scrub
 from tests.bot.e2e import _media
-from tests.bot.e2e._helpers import reply_text, run_command, submit, wait_result
+from tests.bot.e2e._helpers import OneMemberWorld, reply_text, run_command, submit, wait_result
 from tests.bot.e2e._process import BOOT_S, BotProcess, clean_env
 from tests.bot.e2e.conftest import SMALL, WORKFLOWS
 from tests.fakes.discord import FakeDiscord
@@ -50,19 +50,10 @@ def test_scrub_covers_args_and_exception_text():
         assert secret not in text
 
 
-class Users:
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.fake = fake
-        guild = fake.add_guild("Logs")
-        self.guild, self.channel = guild, guild.channels[0]
-        self.alice = fake.add_user("alice")
-        fake.add_member(guild, self.alice)
-
-
 @pytest.mark.slow
 async def test_debug_logs_of_a_running_bot_hold_no_token_and_no_signature(tmp_path):
     async with FakeDiscord() as fake:
-        w = Users(fake)
+        w = OneMemberWorld(fake, "Logs")
         env = clean_env(
             **fake.bot_env(),
             LTXBOT_DATA_DIR=str(tmp_path / "data"),

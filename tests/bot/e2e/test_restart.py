@@ -22,6 +22,7 @@ import pytest
 
 from engine.jobs import JobStatus, JobStore
 from tests.bot.e2e._helpers import (
+    OneMemberWorld,
     card_of,
     embed_fields,
     results_of,
@@ -36,17 +37,6 @@ from tests.fakes.discord import FakeDiscord
 pytestmark = pytest.mark.slow
 
 LONG = {"width": 512, "height": 512, "duration_s": 6.0, "fps": 48}
-
-
-class Users:
-    """What `submit` and the helpers need of a world, for a bot in another process."""
-
-    def __init__(self, fake: FakeDiscord) -> None:
-        self.fake = fake
-        guild = fake.add_guild("Crashes")
-        self.guild, self.channel = guild, guild.channels[0]
-        self.alice = fake.add_user("alice")
-        fake.add_member(guild, self.alice)
 
 
 def results_on_wire(fake: FakeDiscord, job_id: str) -> list:
@@ -74,7 +64,7 @@ async def wait_status(store: JobStore, job_id: str, status: JobStatus) -> None:
 async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp_path):
     data_dir = tmp_path / "data"
     async with FakeDiscord() as fake:
-        w = Users(fake)
+        w = OneMemberWorld(fake, "Crashes")
         env = {
             **os.environ,
             **fake.bot_env(),
