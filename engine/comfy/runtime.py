@@ -109,8 +109,10 @@ class Runtime:
 
         def run() -> None:
             with _execute_lock:
+                work = copy.deepcopy(prompt)
+                booted.server.apply_replacements(work)
                 ok, error, good, node_errors = compat.validate_prompt(
-                    booted.execution, "validate", copy.deepcopy(prompt), wanted
+                    booted.execution, "validate", work, wanted
                 )
                 extra = combo_errors(prompt, lambda name: compat.node_info(booted.nodes, name))
             for node_id, entry in extra.items():
@@ -174,6 +176,7 @@ class Runtime:
         sink: Callable[[RuntimeEvent], None],
     ) -> RunResult:
         work = isolate_outputs(copy.deepcopy(prompt), outputs, prompt_id)
+        booted.server.apply_replacements(work)
         tracker = RunTracker(prompt_id, work, outputs, sink)
         with _execute_lock:
             executor = booted.executor

@@ -136,6 +136,26 @@ class PromptServerStandIn:
         self.on_prompt_handlers: list[Any] = []
         self._lock = threading.Lock()
         self._tracker: RunTracker | None = None
+        self._replace_manager: Any = None
+
+    @property
+    def node_replace_manager(self) -> Any:
+        """ComfyUI's own registry of renamed nodes (0.33 line), made on first
+        use: built-in node modules register replacements into it at boot, and
+        it imports `nodes`, which must not happen before the flags are set.
+        Older ComfyUI has no such module and never asks."""
+        if self._replace_manager is None:
+            from app.node_replace_manager import NodeReplaceManager  # type: ignore[import-not-found]
+
+            self._replace_manager = NodeReplaceManager()
+        return self._replace_manager
+
+    def apply_replacements(self, prompt: dict[str, Any]) -> None:
+        """Rewrite nodes that ComfyUI renamed, in place, as its server does
+        before validating a queued prompt (a no-op where none is registered)."""
+        manager = self._replace_manager
+        if manager is not None:
+            manager.apply_replacements(prompt)
 
     # -- what the runtime uses -------------------------------------------------
     def track(self, tracker: RunTracker | None) -> None:

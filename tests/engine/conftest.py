@@ -1,4 +1,4 @@
-"""A real ComfyUI runtime (0.3.75 on CPU) for engine tests.
+"""A real ComfyUI runtime (the pinned 0.33 on CPU) for engine tests.
 
 ComfyUI boots once per process; each Runtime owns a fresh thread and points
 ComfyUI's folders at the test's own tmp dir.

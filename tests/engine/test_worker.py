@@ -20,6 +20,7 @@ from engine.timeouts import TimeoutPolicy
 from engine.worker import Engine
 
 TEST_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+REAL_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
 class Recorder:
@@ -241,3 +242,17 @@ async def test_an_image_job_reads_its_ingested_input(store, runtime, tmp_path):
     assert frame.shape == (256, 320, 3)
     red, green, _ = frame[128, 160]
     assert red > 150 and green < 90  # the picture itself, not an empty frame
+
+
+async def test_missing_models_are_named_with_their_sizes_and_mode(store, runtime, tmp_path):
+    """The real t2v workflow on a box without its model files: the job fails
+    with the same message `ltx-bot render` gives (sizes and mode included)."""
+    engine = make_engine(store, runtime, tmp_path, workflows=REAL_WORKFLOWS)
+    await submit(engine)
+    done = await engine.process_one(await engine.scheduler.get())
+    assert done.status is JobStatus.FAILED
+    assert done.error_code == "model_missing"
+    assert "missing model files for t2v (" in done.error_detail
+    assert "(0.0 GB)" not in done.error_detail
+    assert "ltx-2.3-22b-dev-fp8.safetensors" in done.error_detail
+    assert done.error_detail.endswith("Run `ltx-bot models download --mode t2v`")

@@ -1,5 +1,5 @@
 """End-to-end harness: the real discord.py client against the fake Discord,
-jobs on the real engine (ComfyUI 0.3.75 on the CPU, model-free test workflows).
+jobs on the real engine (the pinned ComfyUI on the CPU, model-free test workflows).
 
 ComfyUI can boot only once per process, so one `Runtime` is booted per test
 session and shared; everything else (fake Discord, job store, engine, bot) is

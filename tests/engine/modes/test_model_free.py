@@ -1,5 +1,5 @@
 """Each mode's model-free test workflow, built by build_workflow, really runs on
-ComfyUI 0.3.75's executor (CPU, no weights) and yields what BuiltWorkflow says."""
+the pinned ComfyUI's executor (CPU, no weights) and yields what BuiltWorkflow says."""
 
 from __future__ import annotations
 
