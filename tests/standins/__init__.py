@@ -1,0 +1,1 @@
+"""Stand-ins that only tests load into ComfyUI."""

@@ -1,0 +1,1 @@
+"""Tests of the random-weight model stand-ins."""
