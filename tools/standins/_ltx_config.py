@@ -1,7 +1,7 @@
 """The LTX-2.3 header config, real or shrunk, and ComfyUI's modules built from it.
 
-The real config comes from the facts file (what the real checkpoints carry in
-`__metadata__["config"]`). The tiny one keeps every switch of it (gated
+The real config is what the real checkpoints carry in `__metadata__["config"]`
+(`_ltx_header.REAL_CONFIG`). The tiny one keeps every switch of it (gated
 attention, AV cross attention, cross-attention AdaLN, the embeddings connector
 and its registers, the audio branch, the vocoder with BWE) and changes only
 widths, depths and head counts. Channel counts that ComfyUI hard-codes
@@ -15,15 +15,13 @@ import copy
 import importlib
 import json
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from tools.standins import Scale
-
-FACTS = Path("/work/shared/comfyui/ltx-2.3-model-facts.json")
+from tools.standins._ltx_header import REAL_CONFIG
 
 # Gemma 3 12B, fixed in ComfyUI: hidden size and hidden-state count (48 layers
 # plus the embeddings) that the checkpoint's text projection reads.
@@ -57,14 +55,9 @@ def _tiny_blocks(blocks: list[Any]) -> list[Any]:
     return out
 
 
-@cache
-def _real() -> dict[str, Any]:
-    return json.loads(FACTS.read_text())["checkpoint_header_config"]
-
-
 def real_config() -> dict[str, Any]:
-    """The config the real LTX-2.3 22B checkpoints carry."""
-    return copy.deepcopy(_real())
+    """The config the real LTX-2.3 22B checkpoints carry (a copy to change freely)."""
+    return copy.deepcopy(REAL_CONFIG)
 
 
 def tiny_config() -> dict[str, Any]:

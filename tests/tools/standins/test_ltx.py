@@ -18,7 +18,7 @@ from engine.comfy.locate import find_comfy_dir
 from engine.comfy.types import RuntimeConfig
 from tests.standins import text_node
 from tools.standins import _loras, _ltx
-from tools.standins._ltx_config import FACTS
+from tools.standins._ltx_header import REAL_CONFIG
 
 CKPT = "ltx-2.3-22b-dev-fp8.safetensors"
 FP8_CKPT = "tiny-fp8.safetensors"
@@ -26,6 +26,8 @@ DISTILLED = "ltx_2.3_22b_distilled_1.1_lora_dynamic_fro09_avg_rank_111_bf16.safe
 IC = "ltx-2.3-22b-ic-lora-union-control-ref0.5.safetensors"
 GEMMA = "gemma-3-12b-it-abliterated_lora_rank64_bf16.safetensors"
 REPO = Path(__file__).resolve().parents[3]
+FACTS = Path("/work/shared/comfyui/ltx-2.3-model-facts.json")
+needs_facts = pytest.mark.skipif(not FACTS.exists(), reason="model facts file not on this machine")
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +223,25 @@ def test_gemma_lora_maps_onto_the_ltxav_text_encoder(comfy, files):
     assert len(patches) == _lora_modules(root / "loras" / GEMMA) == 7
 
 
+def test_tiny_keeps_every_switch_of_the_real_config():
+    tiny = _ltx.tiny_config()
+    assert set(tiny) == set(REAL_CONFIG)
+    for part in ("transformer", "vae"):
+        for key, value in REAL_CONFIG[part].items():
+            if isinstance(value, (bool, str)) or value is None:
+                assert tiny[part][key] == value, (part, key)
+    block_kinds = [kind for kind, _ in REAL_CONFIG["vae"]["decoder_blocks"]]
+    assert [kind for kind, _ in tiny["vae"]["decoder_blocks"]] == block_kinds
+    assert "bwe" in tiny["vocoder"]
+
+
+@needs_facts
+def test_embedded_header_config_is_the_facts_one():
+    assert json.loads(FACTS.read_text())["checkpoint_header_config"] == REAL_CONFIG
+    assert _ltx.tiny_config() != REAL_CONFIG
+
+
+@needs_facts
 def test_full_planned_bytes_near_the_real_file():
     facts = json.loads(FACTS.read_text())["file_sizes_bytes"][CKPT]
     planned = _ltx.planned_bytes("full", find_comfy_dir())
