@@ -181,6 +181,32 @@ def test_gemma_full_plan_size_and_keys(comfy_dir):
     assert utils.detect_layer_quantization(keys, "") == {"mixed_ops": True}
 
 
+def test_gemma_full_keys_load_into_comfys_ltxav_text_encoder(comfy_dir):
+    """ComfyUI's own loader code, on the meta device: the LTX-AV text encoder
+    built as `load_clip` builds it (mixed ops detected from the file) takes
+    every tensor, NVFP4 layers become QuantizedTensors, nothing is missing."""
+    lt = comfy_import(comfy_dir, "comfy.text_encoders.lt")
+    hunyuan = comfy_import(comfy_dir, "comfy.text_encoders.hunyuan_video")
+    specs, _ = _gemma.specs("full", comfy_dir)
+    real = {s.name for s in specs if s.name.endswith(".comfy_quant")}
+    sd = {
+        s.name: s.fill(s.shape, torch.device("cpu")).to(s.dtype)
+        if s.name in real
+        else torch.empty(s.shape, dtype=s.dtype, device="meta")
+        for s in specs
+    }
+    detected = hunyuan.llama_detect(sd)
+    assert detected["llama_quantization_metadata"] == {"mixed_ops": True}
+    with torch.device("meta"):
+        te = lt.ltxav_te(**detected)(device="meta", dtype=torch.bfloat16, model_options={})
+    te.gemma3_12b.can_assign_sd = True
+    missing, unexpected = te.load_sd(sd)
+    assert missing == []
+    assert unexpected == ["spiece_model"]  # read as tokenizer data, as with the real file
+    gate = te.gemma3_12b.transformer.model.layers[47].mlp.gate_proj
+    assert gate.quant_format == "nvfp4" and tuple(gate.weight.shape) == (15360, 3840)
+
+
 def test_gemma_nvfp4_layer_loads_in_comfy_ops_and_stays_unit_scale(comfy_dir):
     ops_module = comfy_import(comfy_dir, "comfy.ops")
     rows, cols = 256, 512
@@ -238,6 +264,17 @@ def test_gemma_tokenizer_loads_in_sentencepiece():
     assert (sp.pad_id(), sp.eos_id(), sp.bos_id(), sp.unk_id()) == (0, 1, 2, 3)
     ids = sp.encode("<start_of_turn>user\nhello<end_of_turn>")
     assert ids[0] == 105 and ids[-1] == 106
+
+
+def test_gemma_tokenizer_works_in_comfys_ltxav_tokenizer(comfy_dir):
+    pytest.importorskip("sentencepiece")
+    lt = comfy_import(comfy_dir, "comfy.text_encoders.lt")
+    blob = torch.frombuffer(bytearray(_gemma.tokenizer_model()), dtype=torch.uint8)
+    tok = lt.LTXAVGemmaTokenizer(tokenizer_data={"spiece_model": blob})
+    tokens = tok.tokenize_with_weights("a red fox", skip_template=False)["gemma3_12b"][0]
+    ids = [t[0] for t in tokens if t[0] != 0]  # left padding to 1024 with pad id 0
+    assert len(tokens) == 1024
+    assert ids[0] == 2 and 105 in ids and ids[-1] != 1  # bos first, turn marker, no eos
 
 
 def test_gemma_tiny_is_a_marked_placeholder(tmp_path, comfy_dir):
