@@ -132,6 +132,25 @@ def test_text_projection_is_what_the_real_loader_detects(files):
     assert dims["context_dim"] == 48
 
 
+def _sample(nodes, model, audio_vae, pos, neg, sigmas):
+    """The t2v graph's first stage: 64x64 px, 9 frames of video and audio."""
+    pos, neg = nodes["LTXVConditioning"].execute(pos, neg, 25.0).result
+    video = nodes["EmptyLTXVLatentVideo"].execute(64, 64, 9, 1).result[0]
+    audio = nodes["LTXVEmptyLatentAudio"].execute(
+        frames_number=9, frame_rate=25, batch_size=1, audio_vae=audio_vae
+    )
+    av = nodes["LTXVConcatAVLatent"].execute(video, audio.result[0]).result[0]
+    guider = nodes["CFGGuider"].execute(model, pos, neg, 1.0).result[0]
+    noise = nodes["RandomNoise"].execute(0).result[0]
+    sampler = nodes["KSamplerSelect"].execute("euler").result[0]
+    out = (
+        nodes["SamplerCustomAdvanced"]
+        .execute(noise, guider, sampler, torch.tensor(sigmas), av)
+        .result[0]
+    )
+    return nodes["LTXVSeparateAVLatent"].execute(out).result
+
+
 def test_text_node_output_runs_a_two_step_av_sample_and_decodes(comfy, loaded):
     model, vae, audio_vae = loaded
     nodes = comfy.nodes.NODE_CLASS_MAPPINGS
@@ -144,18 +163,7 @@ def test_text_node_output_runs_a_two_step_av_sample_and_decodes(comfy, loaded):
     assert torch.equal(cond, encode("a cat on a skateboard", CKPT)[0][0][0])
     assert not torch.equal(cond[:, :1], neg[0][0])
 
-    pos, neg = nodes["LTXVConditioning"].execute(pos, neg, 25.0).result
-    video = nodes["EmptyLTXVLatentVideo"].execute(64, 64, 9, 1).result[0]
-    audio = nodes["LTXVEmptyLatentAudio"].execute(
-        frames_number=9, frame_rate=25, batch_size=1, audio_vae=audio_vae
-    )
-    av = nodes["LTXVConcatAVLatent"].execute(video, audio.result[0]).result[0]
-    guider = nodes["CFGGuider"].execute(model, pos, neg, 1.0).result[0]
-    noise = nodes["RandomNoise"].execute(0).result[0]
-    sampler = nodes["KSamplerSelect"].execute("euler").result[0]
-    sigmas = torch.tensor([1.0, 0.5, 0.0])
-    out = nodes["SamplerCustomAdvanced"].execute(noise, guider, sampler, sigmas, av).result[0]
-    v, a = nodes["LTXVSeparateAVLatent"].execute(out).result
+    v, a = _sample(nodes, model, audio_vae, pos, neg, [1.0, 0.5, 0.0])
     assert v["samples"].shape == (1, 128, 2, 2, 2)
     assert torch.isfinite(v["samples"]).all() and torch.isfinite(a["samples"]).all()
     with torch.inference_mode():
@@ -166,7 +174,7 @@ def test_text_node_output_runs_a_two_step_av_sample_and_decodes(comfy, loaded):
     assert waveform.shape[:2] == (1, 2) and torch.isfinite(waveform).all()
 
 
-def test_fp8_scaled_layers_load_as_quantized(comfy, files):
+def test_fp8_scaled_layers_load_as_quantized_and_sample(comfy, files, loaded):
     root, _ = files
     keys, _ = _file_keys(root / "checkpoints" / FP8_CKPT)
     scales = [k for k in keys if k.endswith("_scale")]
@@ -176,6 +184,10 @@ def test_fp8_scaled_layers_load_as_quantized(comfy, files):
     blocks = model.model.diffusion_model.transformer_blocks
     assert getattr(blocks[1].attn1.to_q, "quant_format", None) == "float8_e4m3fn"
     assert getattr(blocks[0].attn1.to_q, "quant_format", None) is None
+    encode = comfy.nodes.NODE_CLASS_MAPPINGS[text_node.NODE_NAME]().encode
+    pos, neg = encode("a", FP8_CKPT)[0], encode("", FP8_CKPT)[0]
+    v, a = _sample(comfy.nodes.NODE_CLASS_MAPPINGS, model, loaded[2], pos, neg, [1.0, 0.0])
+    assert torch.isfinite(v["samples"]).all() and torch.isfinite(a["samples"]).all()
 
 
 def _lora_modules(path: Path) -> int:
