@@ -310,3 +310,20 @@ def test_quick_check_fails_on_a_run_far_past_its_budget_or_a_long_gateway_outage
     write_beat(path, interval_s=30, extra={"gateway_down_since": now - 900})
     down = check_process(tmp_path)
     assert down.status is Status.FAIL and "gateway has been down" in down.detail
+
+
+@pytest.mark.slow
+def test_the_pin_with_the_stand_in_weights_is_ready(tmp_path, monkeypatch, standin_cache):
+    """Every model file of every mode present (the tiny stand-ins, in a Hugging
+    Face cache as a download leaves them): nothing but the missing GPU needs
+    attention, and the bot can start."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(standin_cache))
+    checks = by_area(run_checks(settings(tmp_path, device="cpu"), quick=False))
+    for mode in ("t2v", "a2v", "i2v", "lipsync", "keyframe", "style"):
+        assert checks[f"Models {mode}"].status is Status.OK, checks[f"Models {mode}"].detail
+    assert checks["LTX-2.3 nodes"].status is Status.OK
+    assert checks["ComfyUI"].status is Status.OK
+    rc, out = screen(settings(tmp_path, device="cpu"), quick=False)
+    assert rc == 0 and "Ready: the bot can start." in out
+    attention = [line for line in out.splitlines() if line.startswith("Needs attention")]
+    assert attention in ([], ["Needs attention: GPU."]), attention
