@@ -11,6 +11,10 @@ the upload limit, and the fitted mp4 must be what the job asked for.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,14 +55,15 @@ class StandInText:
 def settings(tmp_path, monkeypatch, standin_cache) -> Settings:
     monkeypatch.setenv("HF_HUB_CACHE", str(standin_cache))
     monkeypatch.delenv("HF_HOME", raising=False)
-    for var in [v for v in list(__import__("os").environ) if v.startswith("LTXBOT_")]:
+    for var in [v for v in os.environ if v.startswith("LTXBOT_")]:
         monkeypatch.delenv(var)
     # The defaults, as a newcomer runs them: the bundled workflows, the pin.
     return Settings(_env_file=None, data_dir=tmp_path / "data", device="cpu")
 
 
-@pytest.fixture
-async def engine(settings):
+@contextlib.asynccontextmanager
+async def engine_for(settings: Settings):
+    """The engine `ltx-bot run` builds for these settings, Gemma stood in."""
     from engine.comfy.runtime import Runtime
 
     store = await JobStore.open(settings.data_dir / "jobs.sqlite3")
@@ -72,6 +77,12 @@ async def engine(settings):
     finally:
         await runtime.close()
         await store.close()
+
+
+@pytest.fixture
+async def engine(settings):
+    async with engine_for(settings) as eng:
+        yield eng
 
 
 async def run_mode(engine: Engine, settings: Settings, mode: str, tmp_path: Path, **raw):
@@ -127,3 +138,20 @@ async def test_the_result_is_not_a_constant_picture(engine, settings, tmp_path):
     with av.open(str(fitted)) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     assert frame.std() > 1.0
+
+
+async def test_a_binding_on_the_wrong_input_fails_the_check(settings, tmp_path):
+    """Proof that the checks above catch a broken binding: with the titles of
+    t2v's width and height nodes swapped, the job still succeeds, but the video
+    comes out 256x320 for a 320x256 request, and the check says so."""
+    broken = tmp_path / "workflows"
+    shutil.copytree(settings.workflows_dir, broken)
+    graph = json.loads((broken / "t2v.json").read_text())
+    titles = {node["_meta"]["title"]: nid for nid, node in graph.items() if "_meta" in node}
+    graph[titles["ltx:width"]]["_meta"]["title"] = "ltx:height"
+    graph[titles["ltx:height"]]["_meta"]["title"] = "ltx:width"
+    (broken / "t2v.json").write_text(json.dumps(graph))
+    async with engine_for(settings.model_copy(update={"workflows_dir": broken})) as eng:
+        _, fitted, built = await run_mode(eng, settings, "t2v", tmp_path)
+    assert (built.width, built.height) == (320, 256)
+    assert mismatches(fitted, expected_output(built)) == ["size (256, 320), asked (320, 256)"]
