@@ -31,9 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def _report(w: Written) -> None:
     what = "present" if w.skipped else f"{w.seconds:.1f}s"
-    print(f"{w.name}  {w.size / 1e9:.3f} GB  {what}  {w.path}", flush=True)
+    print(f"{w.name}  {_size(w.size)}  {what}  {w.path}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         cache, args.scale, comfy_dir, names, workflows_dir=args.workflows, on_file=_report
     )
     total = sum(p.stat().st_size for p in paths)
-    print(f"{len(paths)} files, {total / 1e9:.3f} GB in {cache}")
+    print(f"{len(paths)} files, {_size(total)} in {cache}")
     return 0
 
 
