@@ -72,6 +72,20 @@ class BotCannotPost(E.LtxError):
         return "the bot cannot post here (missing: " + ", ".join(self.missing) + ")"
 
 
+@dataclass(eq=False)
+class SlowDown(E.LtxError):
+    """A member asked for a costly answer (a re-encode by `/ltx show`) more often
+    than the bot grants one member."""
+
+    what: str = ""
+    retry_after_s: float = 0.0
+
+    code: ClassVar[str] = "slow_down"
+
+    def describe(self) -> str:
+        return f"{self.what} again too soon; wait {self.retry_after_s:.0f} s"
+
+
 # --- the table ------------------------------------------------------------------------
 
 
@@ -194,6 +208,11 @@ TABLE: dict[type[E.LtxError], Explain] = {
             + ", ".join(f"<#{c}>" for c in e.allowed_channel_ids)
             + "."
         ),
+    ),
+    SlowDown: Explain(
+        "Too many requests",
+        "",
+        lambda e: f"You can {e.what} again in {max(1, round(e.retry_after_s))} s.",
     ),
     E.JobNotFound: Explain(
         "No such job",

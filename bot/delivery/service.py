@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import secrets
 from pathlib import Path
 
 import discord
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 # A result is posted only after its job finished: recovery reads every message
 # from that moment on (however busy the channel), less this much clock skew.
 FINISH_SKEW_S = 60.0
+ENCODE_SLOTS = 2  # concurrent fits of results to the upload limit
 GAVE_UP = 0  # result_message_id of a delivery refused for good (403/404)
 TOO_LARGE = 40005  # Discord's JSON error code for "request entity too large"
 
@@ -98,6 +100,9 @@ class Delivery:
         self._work_dir = work_dir
         self.limits = limits
         self._locks: dict[str, asyncio.Lock] = {}
+        # Re-encodes run on the bot's CPU, beside the event loop and ComfyUI's
+        # own threads: a burst of `/ltx show`s or finished jobs waits its turn.
+        self._encodes = asyncio.Semaphore(ENCODE_SLOTS)
 
     async def deliver(self, job: Job, *, card_id: int | None, recovering: bool = False) -> None:
         """Post `job`'s result (or failure notice) unless it was posted already."""
@@ -223,8 +228,17 @@ class Delivery:
         if not job.result_path:
             raise FileNotFoundError(f"job {job.id} has no result file")
         self._work_dir.mkdir(parents=True, exist_ok=True)
-        dst = self._work_dir / f"{job.id}-{shrink}.mp4"
-        await asyncio.to_thread(fit_to_limit, Path(job.result_path), dst, limit, shrink=shrink)
+        # Unique per call: two shows of one job at once must not share a file
+        # (one would upload or delete the other's half-written encode).
+        dst = self._work_dir / f"{job.id}-{shrink}-{secrets.token_hex(4)}.mp4"
+        async with self._encodes:
+            try:
+                await asyncio.to_thread(
+                    fit_to_limit, Path(job.result_path), dst, limit, shrink=shrink
+                )
+            except BaseException:
+                dst.unlink(missing_ok=True)
+                raise
         return dst
 
     async def _react(self, message: discord.Message | discord.PartialMessage) -> None:

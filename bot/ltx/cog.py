@@ -24,11 +24,12 @@ from discord import app_commands
 from discord.app_commands import Choice, Range
 from discord.ext import commands
 
+from bot._cooldown import MemberCooldown
 from bot.actor import actor_from_interaction
 from bot.admin._format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
-from bot.errors import BotCannotPost, GuildOnly
+from bot.errors import BotCannotPost, GuildOnly, SlowDown
 from bot.ltx._params import PRESETS, split_options
 from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 Callback = Callable[..., Coroutine[Any, Any, None]]
 QUEUE_SHOWN = 15
+# `/ltx show` re-posts of finished videos each member may ask for per window.
+SHOWS_PER_WINDOW, SHOW_WINDOW_S = 3, 60.0
 
 PRESET_CHOICES = [Choice(name=p.capitalize(), value=p) for p in PRESETS]
 
@@ -62,6 +65,8 @@ COMMON_DESCRIPTIONS = {
 class LtxCog(commands.Cog):
     def __init__(self, bot: "LtxBot") -> None:
         self.bot = bot
+        # Each `/ltx show` of a finished job re-encodes it on the bot's CPU.
+        self._shows = MemberCooldown(SHOWS_PER_WINDOW, SHOW_WINDOW_S)
         self.option_names: dict[str, frozenset[str]] = {}
         self.group = build_group(self)
 
@@ -175,6 +180,9 @@ class LtxCog(commands.Cog):
                 ephemeral=True,
             )
             return
+        wait = self._shows.hit(interaction.user.id, time.monotonic())
+        if wait:
+            raise SlowDown(what="re-post a video with /ltx show", retry_after_s=wait)
         self.bot.upload_limits.observe(interaction)
         private = not show_publicly(interaction, found)
         await interaction.response.defer(thinking=True, ephemeral=private)

@@ -2,17 +2,21 @@
 
 Reactions carry no interaction, so there is nothing to answer ephemerally: a
 refusal (quota, not the owner, ...) is a short reply to the result that
-mentions the user. The bot's own 🔁 (added so users can click it) is ignored.
+mentions the user, at most one per member per `REFUSAL_WINDOW_S` (more 🔁 in
+that window are refused silently, so nobody can make the bot flood a channel).
+The bot's own 🔁 (added so users can click it) is ignored.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from bot._cooldown import MemberCooldown
 from bot.errors import user_message
 from bot.retry.buttons import RETRY_EMOJI
 from engine.errors import LtxError
@@ -22,10 +26,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REFUSAL_WINDOW_S = 30.0
+
 
 class RetryCog(commands.Cog):
     def __init__(self, bot: LtxBot) -> None:
         self.bot = bot
+        self._refusals = MemberCooldown(1, REFUSAL_WINDOW_S)
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -46,6 +53,11 @@ class RetryCog(commands.Cog):
             await self._refuse(payload, exc)
 
     async def _refuse(self, payload: discord.RawReactionActionEvent, exc: LtxError) -> None:
+        if self._refusals.hit(payload.user_id, time.monotonic()):
+            log.info(
+                "retry by user %s refused again (%s); not replying so soon", payload.user_id, exc
+            )
+            return
         channel = self.bot.get_partial_messageable(payload.channel_id, guild_id=payload.guild_id)
         text = user_message(exc) or str(exc)
         try:
