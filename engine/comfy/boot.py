@@ -96,9 +96,26 @@ def _point_folders(folder_paths: Any, config: RuntimeConfig) -> None:
     folder_paths.set_temp_directory(str(config.temp_dir))
 
 
+# Model folders this engine added to ComfyUI's (process-global) registry.
+_added_model_dirs: set[tuple[str, str]] = set()
+
+
 def _register_models(folder_paths: Any, config: RuntimeConfig) -> None:
+    """Point ComfyUI's model folders at exactly this config's directories.
+
+    `folder_paths` lives as long as the process; a runtime started again with
+    other model folders (another cache, files since deleted) must not still
+    see the previous ones, or a job would find models its config lacks."""
+    wanted = {(folder_type, str(directory)) for folder_type, directory in config.model_dirs}
+    for folder_type, directory in sorted(_added_model_dirs - wanted):
+        paths = folder_paths.folder_names_and_paths.get(folder_type, ([], set()))[0]
+        if directory in paths:
+            paths.remove(directory)
     for folder_type, directory in config.model_dirs:
         folder_paths.add_model_folder_path(folder_type, str(directory))
+    _added_model_dirs.clear()
+    _added_model_dirs.update(wanted)
+    folder_paths.filename_list_cache.clear()
 
 
 def _install_progress_hook(stand_in: server.PromptServerStandIn, mm: Any) -> None:

@@ -39,6 +39,7 @@ def repo(tmp_path_factory) -> ComfyRepo:
 def _no_repo_override(monkeypatch):
     monkeypatch.delenv(REPO_ENV, raising=False)
     monkeypatch.delenv("LTXBOT_COMFYUI_DIR", raising=False)
+    monkeypatch.delenv("LTXBOT_COMFYUI_SOURCE", raising=False)
 
 
 def settings(tmp_path: Path, **kwargs) -> Settings:

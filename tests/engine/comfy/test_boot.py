@@ -32,3 +32,31 @@ async def test_the_workflow_nodes_take_the_inputs_the_snapshot_lists(runtime):
         for section in ("required", "optional"):
             want = set(snapshot[name]["input"].get(section, {}))
             assert set(live[name]["input"].get(section, {})) == want, (name, section)
+
+
+async def test_a_runtime_sees_only_its_own_model_folders(tmp_path):
+    """ComfyUI's folder registry outlives a runtime: the next one, with other
+    model folders, must not still find the first one's files."""
+    import sys
+
+    from engine.comfy.locate import find_comfy_dir
+    from engine.comfy.runtime import Runtime
+    from engine.comfy.types import RuntimeConfig
+
+    models = tmp_path / "ckpts"
+    models.mkdir()
+    (models / "only-in-a.safetensors").write_bytes(b"x")
+    first = RuntimeConfig.under(
+        find_comfy_dir(), tmp_path / "a", device="cpu", model_dirs=(("checkpoints", models),)
+    )
+    rt = Runtime(first)
+    await rt.start()
+    folder_paths = sys.modules["folder_paths"]
+    assert "only-in-a.safetensors" in folder_paths.get_filename_list("checkpoints")
+    await rt.close()
+    rt = Runtime(RuntimeConfig.under(find_comfy_dir(), tmp_path / "b", device="cpu"))
+    await rt.start()
+    try:
+        assert "only-in-a.safetensors" not in folder_paths.get_filename_list("checkpoints")
+    finally:
+        await rt.close()
