@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import LtxError
+from ltxbot._hardening import make_non_dumpable
 from ltxbot.settings import Settings
 
 log = logging.getLogger("ltxbot")
@@ -121,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     _configure_logging(settings, args.verbose)
+    if args.command in ("run", "render"):  # both hold the token and feed media to a child
+        make_non_dumpable()
     try:
         if args.command == "run":
             return _run(settings)

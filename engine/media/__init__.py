@@ -1,8 +1,9 @@
 """Media in and out: untrusted attachments made safe, results made to fit Discord.
 
 In: `check_declared` and `CappedDownload` before and while downloading, then
-`ingest` (type from magic bytes, Pillow for images, a sandboxed FFmpeg child for
-audio/video, normalized and stored by content hash; `lookup` finds it again).
+`ingest` (type from magic bytes, then Pillow for images or FFmpeg for audio/video,
+both in a sandboxed child, normalized and stored by content hash; `lookup` finds
+it again).
 Out: `upload_limit` picks the byte budget, `fit_to_limit` encodes to it.
 Limits come in as `MediaLimits`; refusals are `engine.errors.InputRejected`.
 """

@@ -5,17 +5,43 @@ environment (no bot token). It caps its own address space, CPU time, output file
 size and core dumps *before* FFmpeg is loaded, so a hostile file that makes a
 decoder allocate, spin or crash takes down only this process. It prints one
 JSON line: the result, or {"error": kind, ...}. Imports only the standard
-library, PyAV and its sibling `_transcode`.
+library and, for the op at hand, either Pillow/numpy (`_image`) or PyAV
+(`_transcode`), so an image never maps FFmpeg and a video never maps Pillow.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import os
 import resource
 import signal
 import sys
 from fractions import Fraction
+
+
+def _drop_root(run_as: list[int] | None) -> None:
+    """Become `run_as` (uid, gid), with no supplementary groups, for good.
+
+    Done here, after the libraries are loaded and before the input is opened,
+    rather than by the parent at exec: the bot's interpreter may live where
+    that user cannot read (a root install under /root), and code that has
+    not yet touched the input has nothing hostile in it. Raises PermissionError
+    unless the drop is complete, so the child never decodes as root.
+    """
+    if run_as is None:
+        return
+    uid, gid = run_as
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getgroups() not in ([], [gid]):
+        raise PermissionError(f"could not become uid {uid}")
+    try:
+        os.setuid(0)
+    except PermissionError:
+        return
+    raise PermissionError("root could be regained after the drop")
 
 
 def _cap(memory_mb: int, cpu_s: int, fsize_bytes: int) -> None:
@@ -67,16 +93,50 @@ def _run(job: dict) -> dict:
     raise ValueError(f"unknown op {job['op']!r}")
 
 
+def _load_failure(exc: BaseException) -> str:
+    # Under RLIMIT_AS, loading shared libraries fails as "failed to map segment".
+    return "memory" if isinstance(exc, MemoryError) or "map segment" in str(exc) else "crashed"
+
+
+def _image(job: dict) -> dict:
+    try:
+        import _image
+        from PIL import Image
+
+        Image.init()  # every plugin loaded now, while the library is still readable
+    except (MemoryError, ImportError) as exc:
+        return {"error": _load_failure(exc)}
+    try:
+        _drop_root(job["run_as"])
+    except OSError as exc:
+        return {"error": "crashed", "detail": f"cannot drop root: {exc}"}
+    try:
+        return _image.normalize(
+            job["path"], job["dst"], max_side=job["max_side"], max_pixels=job["max_pixels"]
+        )
+    except _image.Refused as exc:
+        return {"error": exc.kind, "detail": exc.detail}
+    except MemoryError:
+        return {"error": "memory"}
+
+
 def main() -> int:
     job = json.loads(sys.argv[1])
     _cap(job["memory_mb"], job["cpu_s"], job["fsize_bytes"])
+    if job["op"] == "image":
+        result = _image(job)
+        print(json.dumps(result), flush=True)
+        return 3 if "error" in result else 0
     try:
         import _transcode as t
         import av
     except (MemoryError, ImportError) as exc:
-        # Under RLIMIT_AS, loading FFmpeg's libraries fails as "failed to map segment".
-        out_of_memory = isinstance(exc, MemoryError) or "map segment" in str(exc)
-        print(json.dumps({"error": "memory" if out_of_memory else "crashed"}), flush=True)
+        print(json.dumps({"error": _load_failure(exc)}), flush=True)
+        return 3
+    try:
+        _drop_root(job["run_as"])
+    except OSError as exc:
+        print(json.dumps({"error": "crashed", "detail": f"cannot drop root: {exc}"}), flush=True)
         return 3
     try:
         result = _run(job)

@@ -1,9 +1,10 @@
 """Turn an untrusted attachment into a normalized, stored input, or refuse it.
 
 The order matters: cheap checks first (size, magic bytes), then the decoders,
-which only ever see files whose type the bytes already proved. Images go through
-Pillow in-process with a pixel bound; audio and video are probed and re-encoded
-by FFmpeg in a sandboxed child (`sandbox.py`). Every refusal is an
+which only ever see files whose type the bytes already proved. No decoder runs
+in the bot's process: images are opened by Pillow (with a pixel bound read from
+the header) and audio and video are probed and re-encoded by FFmpeg, each in a
+sandboxed child (`sandbox.py`). Every refusal is an
 `InputRejected` that names the input and says what is accepted. Blocking and
 thread-safe: callers run it in a worker thread.
 """
@@ -18,7 +19,6 @@ from typing import NoReturn
 from engine.errors import InputRejected
 from engine.media import _plan, store
 from engine.media._sniff import HEAD_BYTES, Detected, sniff
-from engine.media.image import normalize_image
 from engine.media.limits import MEDIA_KINDS, MediaLimits, StoredInput, accepted
 from engine.media.sandbox import CHILD_THREADS, SandboxError, run_child
 
@@ -60,11 +60,7 @@ def ingest(
     tmp = store.temp_path(store_dir, slot_kind)
     try:
         if slot_kind == "image":
-            width, height = normalize_image(
-                data_path, tmp, limits, label=detected.label, reject=reject
-            )
-            facts = {"width": width, "height": height, "duration_s": None, "fps": None}
-            facts |= {"kind": "image", "has_audio": False}
+            facts = _image(data_path, detected, tmp, limits, reject)
         elif slot_kind == "audio":
             facts = _audio(data_path, detected, tmp, limits, reject)
         else:
@@ -87,6 +83,19 @@ def _detect(path: Path, slot_kind: str, limits: MediaLimits, reject: _Refuser) -
     if detected.name not in ACCEPTS[slot_kind]:
         reject(f"the file is {detected.label}")
     return detected
+
+
+def _image(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject) -> dict:
+    job = {"op": "image", "path": str(src), "dst": str(dst), "max_side": limits.max_image_side}
+    job["max_pixels"] = limits.max_image_pixels
+    done = _sandboxed(job, limits.probe_timeout_s, limits, reject, detected.label, None)
+    width, height = done["width"], done["height"]
+    if max(width, height) > limits.max_image_side:
+        reject(f"the image is {width}x{height} px")
+    if not done["written"]:
+        reject(f"the image has {width * height / 1e6:.1f} megapixels ({width}x{height})")
+    facts = {"kind": "image", "width": width, "height": height, "has_audio": False}
+    return facts | {"duration_s": None, "fps": None}
 
 
 def _audio(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject) -> dict:
@@ -184,6 +193,10 @@ def _sandboxed(
             reject(f"it runs longer than {max_s - _plan.DURATION_SLACK_S:g} s")
         if exc.kind == "no_frames":
             reject("it has nothing that decodes")
+        if exc.kind == "truncated":
+            reject(f"the file looks like {label} but is cut short")
+        if exc.kind == "bomb":
+            reject("the image has far too many pixels")
         reject(f"the file looks like {label} but could not be read")
 
 

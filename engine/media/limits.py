@@ -25,10 +25,16 @@ class MediaLimits:
     they bound the normalized copy (bigger videos are scaled down, faster ones
     dropped to that rate). `max_image_side` also refuses video frames, since a
     tiny file that declares a 30000 px frame is a decompression bomb too.
+
+    `max_image_pixels` is 16 MP: LTX renders at most 1280 px on the long side
+    (about 0.9 MP at 16:9), so anything bigger is only downscaled, yet a
+    12 MP phone photo (4032x3024) and a 5K screenshot (5120x2880) still fit.
+    Decoding costs the sandbox up to ~8 bytes a pixel at once (16-bit samples,
+    their 8-bit copy, RGB), about 130 MB at the limit, well inside its cap.
     """
 
     max_bytes: int = 25 * MiB
-    max_image_pixels: int = 50_000_000
+    max_image_pixels: int = 16_000_000
     max_image_side: int = 16_384
     max_audio_s: float = 60.0
     max_video_s: float = 30.0
