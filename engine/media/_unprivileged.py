@@ -3,9 +3,10 @@
 The bot makes itself non-dumpable (`ltxbot._hardening`), which keeps other
 processes of its user out of `/proc/<bot>/environ` and away from ptrace. Root
 is the exception (CAP_SYS_PTRACE), so a child that stayed root could still
-read the bot's token. As root, `sandbox.run_child` therefore starts the child
-as `nobody` with no supplementary groups. That user cannot reach the bot's
-files, so each job's files are staged: the input is copied into a fresh
+read the bot's token. As root, `sandbox.run_child` therefore tells the child
+to become `nobody`, with no supplementary groups, before it opens the input
+(`_child._drop_root`). That user cannot reach the bot's files, so each job's
+files are staged: the input is copied into a fresh
 scratch directory owned by that user (mode 0700, under the system temp dir),
 the child writes its output there, and the parent copies it back out, refusing
 anything but a regular file the child owns (a hostile child could leave a
