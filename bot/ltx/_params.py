@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PRESETS = ("fast", "balanced", "quality")
 NOT_PARAMS = frozenset({"interaction", "self"})
 
 

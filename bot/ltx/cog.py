@@ -1,27 +1,23 @@
 """`/ltx`: the six generation modes plus queue, cancel, show and quota.
 
-The generation commands are built when the cog loads, so their `Range` bounds
-are this deployment's limits (Discord then refuses out-of-range values in the
-client). Parameters are also parsed server-side, against the guild's own
-narrower maxima too, before the interaction is acknowledged: a bad value gets
-an ephemeral message saying what is allowed. Then the interaction is deferred
-(ephemerally) at once, and only after that come the checks that query the job
-store (pause, ban, channel, queue caps, quota), so a burst of commands is
-acknowledged in milliseconds however busy the store is; their refusals are
-private followups. Then the attachments are downloaded.
-
-This module deliberately does not use `from __future__ import annotations`:
-the option annotations must be real objects built from the settings.
+The generation commands are built when the cog loads, one per `ModeSpec`
+(`_commands.py`), so their `Range` bounds are this deployment's limits (Discord
+then refuses out-of-range values in the client). Parameters are also parsed
+server-side, against the guild's own narrower maxima too, before the
+interaction is acknowledged: a bad value gets an ephemeral message saying what
+is allowed. Then the interaction is deferred (ephemerally) at once, and only
+after that come the checks that query the job store (pause, ban, channel,
+queue caps, quota), so a burst of commands is acknowledged in milliseconds
+however busy the store is; their refusals are private followups. Then the
+attachments are downloaded.
 """
 
-import inspect
 import time
-from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.app_commands import Choice, Range
+from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot._cooldown import MemberCooldown
@@ -30,36 +26,21 @@ from bot.admin._format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import BotCannotPost, GuildOnly, SlowDown
-from bot.ltx._params import PRESETS, split_options
+from bot.ltx._commands import build_mode_command
+from bot.ltx._params import split_options
 from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
-from engine.modes import MIN_SIDE, MODE_NAMES, MediaInfo, get_mode, parse_params
+from engine.modes import MODE_NAMES, Limits, MediaInfo, get_mode, parse_params
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
 
-Callback = Callable[..., Coroutine[Any, Any, None]]
 QUEUE_SHOWN = 15
 # `/ltx show` re-posts of finished videos each member may ask for per window.
 SHOWS_PER_WINDOW, SHOW_WINDOW_S = 3, 60.0
-
-PRESET_CHOICES = [Choice(name=p.capitalize(), value=p) for p in PRESETS]
-
-COMMON_DESCRIPTIONS = {
-    "prompt": "What the video shows.",
-    "negative_prompt": "What to avoid.",
-    "width": "Width in pixels (snapped to the model's grid).",
-    "height": "Height in pixels (snapped to the model's grid).",
-    "duration_s": "Length in seconds.",
-    "fps": "Frames per second.",
-    "seed": "Seed for a repeatable result (random if empty).",
-    "preset": "Speed against quality.",
-    "enhance_prompt": "Let the model add detail to the prompt.",
-    "start_s": "Start offset in the input media, in seconds.",
-}
 
 
 class LtxCog(commands.Cog):
@@ -67,7 +48,6 @@ class LtxCog(commands.Cog):
         self.bot = bot
         # Each `/ltx show` of a finished job re-encodes it on the bot's CPU.
         self._shows = MemberCooldown(SHOWS_PER_WINDOW, SHOW_WINDOW_S)
-        self.option_names: dict[str, frozenset[str]] = {}
         self.group = build_group(self)
 
     async def cog_load(self) -> None:
@@ -79,10 +59,10 @@ class LtxCog(commands.Cog):
     # --- generation --------------------------------------------------------------------
 
     async def generate(
-        self, interaction: discord.Interaction, mode: str, local_vars: dict[str, Any]
+        self, interaction: discord.Interaction, mode: str, options: dict[str, Any]
     ) -> None:
-        """One generation command; `local_vars` are the callback's locals (its options)."""
-        options = {k: v for k, v in local_vars.items() if k in self.option_names[mode]}
+        """One generation command; `options` are every option of `/ltx <mode>`,
+        None where omitted (the mode's model then decides)."""
         jobs = self.bot.jobs
         actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
         self.bot.upload_limits.observe(interaction)
@@ -248,137 +228,11 @@ class LtxCog(commands.Cog):
 
 def build_group(cog: LtxCog) -> app_commands.Group:
     """The `/ltx` command tree, with bounds from the bot's settings."""
-    s = cog.bot.settings
     # Jobs belong to a server (its quotas, its queue, its channels): no DMs.
     group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.", guild_only=True)
-
-    Width = Range[int, MIN_SIDE, s.max_width]
-    Height = Range[int, MIN_SIDE, s.max_height]
-    Duration = Range[float, 0.5, s.max_duration_s]
-    Prompt = Range[str, 1, s.max_prompt_chars]
-    Negative = Range[str, 1, s.max_prompt_chars]
-    Fps = Range[int, 8, 60]
-    Seed = Range[int, 0, 2**32 - 1]
-    Start = Range[float, 0.0, 3600.0]
-
-    def add(mode: str, callback: Callback, **described: str) -> None:
-        spec = get_mode(mode)
-        descriptions = {**COMMON_DESCRIPTIONS}
-        for slot in spec.media:
-            descriptions[slot.name] = slot.description[:100]
-        descriptions.update(described)
-        names = list(inspect.signature(callback).parameters)[1:]
-        cog.option_names[mode] = frozenset(names)
-        callback = app_commands.describe(**{n: descriptions[n] for n in names})(callback)
-        callback = app_commands.choices(preset=PRESET_CHOICES)(callback)
-        group.add_command(
-            app_commands.Command(name=mode, description=spec.description[:100], callback=callback)
-        )
-
-    async def t2v(
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        duration_s: Duration | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "t2v", locals())
-
-    async def a2v(
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        audio: discord.Attachment,
-        start_s: Start | None = None,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        duration_s: Duration | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "a2v", locals())
-
-    async def i2v(
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        image: discord.Attachment,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        duration_s: Duration | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "i2v", locals())
-
-    async def lipsync(
-        interaction: discord.Interaction,
-        image: discord.Attachment,
-        audio: discord.Attachment,
-        prompt: Prompt | None = None,
-        start_s: Start | None = None,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        duration_s: Duration | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "lipsync", locals())
-
-    async def keyframe(
-        interaction: discord.Interaction,
-        first_image: discord.Attachment,
-        last_image: discord.Attachment,
-        prompt: Prompt | None = None,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        duration_s: Duration | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "keyframe", locals())
-
-    async def style(
-        interaction: discord.Interaction,
-        style_image: discord.Attachment,
-        video: discord.Attachment,
-        prompt: Prompt | None = None,
-        start_s: Start | None = None,
-        negative_prompt: Negative | None = None,
-        width: Width | None = None,
-        height: Height | None = None,
-        fps: Fps | None = None,
-        seed: Seed | None = None,
-        preset: str | None = None,
-        enhance_prompt: bool | None = None,
-    ) -> None:
-        await cog.generate(interaction, "style", locals())
-
-    for mode, callback in {
-        "t2v": t2v,
-        "a2v": a2v,
-        "i2v": i2v,
-        "lipsync": lipsync,
-        "keyframe": keyframe,
-        "style": style,
-    }.items():
-        assert mode in MODE_NAMES, mode
-        add(mode, callback)
+    limits = Limits.of(cog.bot.settings)
+    for mode in MODE_NAMES:
+        group.add_command(build_mode_command(get_mode(mode), limits, cog.generate))
 
     @group.command(name="queue", description="Show the jobs waiting and running on this server.")
     async def queue(interaction: discord.Interaction) -> None:
