@@ -41,6 +41,18 @@ def is_summary(value: dict, n: int | None = None) -> bool:
     return ok and (n is None or value["n"] == n)
 
 
+def test_ack_process(tmp_path):
+    """The burst against `ltx-bot run` in its own process."""
+    r = run_bench("ack_process", tmp_path)
+    assert r["burst"] == 10 and r["runs"] == 1 and r["unanswered_total"] == 0
+    (run,) = r["raw_runs"]
+    assert run["acked"] == 10
+    profile = run["dispatch_to_callback_s"]
+    assert 0 < profile["p50"] <= profile["p99"] <= profile["max"]
+    assert all(is_summary(r["dispatch_to_callback_s"][q], 1) for q in ("p50", "p99", "max"))
+    assert 0 < run["first_tenth_mean_s"] and 0 < run["last_tenth_mean_s"]
+
+
 def test_ack_latency(tmp_path):
     r = run_bench("ack_latency", tmp_path)
     assert r["engine"] == "idle" and set(r["bursts"]) == {"5", "10"}
