@@ -26,17 +26,28 @@ from engine.errors import (
     Cancelled,
     EngineHung,
     ExecutionFailed,
-    JobNotFound,
     LowDiskSpace,
     LtxError,
     ModelMissing,
-    NotJobOwner,
 )
 from engine.events import JobEvents, NoEvents, Progress
 from engine.execute import execute
-from engine.jobs import Job, JobStatus, JobStore, Recovery, check_admission
+from engine.jobs import (
+    ANY_GUILD,
+    AnyGuild,
+    Applicant,
+    Job,
+    JobStatus,
+    JobStore,
+    QueueCaps,
+    QuotaStatus,
+    Recovery,
+)
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
+
+# QueueCaps lives in engine/jobs/admission.py; re-exported for existing callers.
+__all__ = ["Engine", "Prepared", "Preparer", "QueueCaps"]
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +79,6 @@ class _Running:
     cancel: asyncio.Event
     since: float
     estimate_s: float
-
-
-@dataclass(frozen=True)
-class QueueCaps:
-    max_queued_per_user: int = 3
-    max_queue_total: int = 50
-    max_queued_per_guild: int | None = None
-    min_free_mb: float = 0.0  # on the outputs' disk; below it new jobs are refused
 
 
 class Engine:
@@ -113,6 +116,23 @@ class Engine:
         return recovery
 
     # -- submission and cancel ---------------------------------------------------
+    async def precheck(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+    ) -> QuotaStatus | None:
+        """Advisory: would `submit` refuse this now? The same disk check and the
+        same admission function, with the same caps, but outside the insert's
+        transaction, so a pass here can still be refused by `submit` (a
+        concurrent submission took the last slot). For refusing before work
+        that would be wasted: an acknowledgement, a download."""
+        check_free_space(self.outputs_dir, self.caps.min_free_mb)
+        who = Applicant(guild_id, channel_id, user_id, tuple(role_ids))
+        return await self.store.admission(who, self.caps)
+
     async def submit(
         self,
         *,
@@ -125,21 +145,13 @@ class Engine:
         inputs: dict[str, str],
         retry_of: str | None = None,
     ) -> Job:
-        """Admission (pause, ban, channel, caps, quota), then persist and enqueue.
+        """Admission (pause, ban, channel, caps, quota) and the insert in one
+        transaction (JobStore.create), then enqueue. This is the decision; a
+        refusal raises its typed error and nothing is stored.
 
         `inputs` maps a media slot to the sha256 of an ingested input file.
         """
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
-        await check_admission(
-            self.store,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            role_ids=role_ids,
-            max_queued_per_user=self.caps.max_queued_per_user,
-            max_queue_total=self.caps.max_queue_total,
-            max_queued_per_guild=self.caps.max_queued_per_guild,
-        )
         job = await self.store.create(
             guild_id=guild_id,
             channel_id=channel_id,
@@ -148,21 +160,34 @@ class Engine:
             params=params,
             inputs=inputs,
             retry_of=retry_of,
+            caps=self.caps,
+            role_ids=role_ids,
         )
         self.scheduler.put(job)
         return job
 
-    async def cancel(self, job_id: str, *, by_user_id: int, is_admin: bool = False) -> Job:
-        """Cancel a queued job now, or interrupt a running one.
+    async def cancel(
+        self,
+        job_id: str,
+        *,
+        by_user_id: int,
+        is_admin: bool = False,
+        guild_id: int | AnyGuild | None = ANY_GUILD,
+    ) -> Job:
+        """Cancel a queued job now, or interrupt a running one. Ownership is
+        decided here (JobStore.owned_job): the owner, or an admin of the job's
+        guild; `guild_id` is where the request came from (a job of another
+        guild is not found).
 
         For a running job the returned Job is still `running`; `process_one`
         records the cancellation and reports it through `on_finished`.
         """
-        job = await self.store.get(job_id)
-        if job is None:
-            raise JobNotFound(job_id=job_id)
-        if job.user_id != by_user_id and not is_admin:
-            raise NotJobOwner(job_id=job_id, user_id=by_user_id, owner_id=job.user_id)
+        job = await self.store.owned_job(
+            job_id,
+            guild_id=guild_id,
+            user_id=by_user_id,
+            is_admin=is_admin,
+        )
         if job.status is JobStatus.QUEUED:
             self.scheduler.remove(job_id)
             cancelled = await self.store.cancel(job_id, note="cancelled while queued")

@@ -15,11 +15,11 @@ from pathlib import Path
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import BootInfo, RuntimeConfig
-from engine.jobs import JobStore, Recovery
+from engine.jobs import JobStore, QueueCaps, Recovery
 from engine.prepare import ModePreparer, check_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.worker import Engine, QueueCaps
+from engine.worker import Engine
 from ltxbot._retention import partial_dirs, remove_partials, retention_forever
 from ltxbot.settings import Settings
 
@@ -85,6 +85,8 @@ async def start_engine(
         preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
         outputs_dir=settings.outputs_dir,
         policy=timeout_policy(settings),
+        # The one source of the queue caps: the engine's admission uses them,
+        # and the bot asks the engine (precheck) rather than reading settings.
         caps=QueueCaps(
             max_queued_per_user=settings.max_queued_per_user,
             max_queue_total=settings.max_queue_total,

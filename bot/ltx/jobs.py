@@ -1,7 +1,9 @@
 """Job actions shared by commands, buttons and reactions: submit, retry, cancel.
 
 Each takes an `Actor` (who, where, admin or not) so the same rules apply
-however the user asked: admission is checked before any download, attachments
+however the user asked. Admission and ownership are the engine's: its
+advisory `precheck` runs before any download (or, for a retry press, before
+the acknowledgement), and the insert decides for good; attachments
 are fetched at submit time (CDN URLs expire) with the declared size checked
 first and the download capped, then ingested in a thread; parameters are parsed
 against the deployment limits narrowed by the guild's maxima.
@@ -21,13 +23,11 @@ import discord
 from pydantic import BaseModel
 
 from bot.actor import Actor, actor_from_interaction, actor_from_member
-from bot.admin._perms import may_act_on_job
 from bot.errors import GuildOnly
 from bot.ltx._params import retry_params
 from bot.ltx._visible import is_cdn_url
-from engine.disk import check_free_space
-from engine.errors import InputRejected, JobNotFound, NotJobOwner
-from engine.jobs import Job, JobStatus, JobStore, check_admission
+from engine.errors import InputRejected, JobNotFound
+from engine.jobs import Job, JobStatus, JobStore
 from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
 from engine.modes import Limits, MediaInfo, get_mode, parse_params
 
@@ -92,20 +92,17 @@ class JobActions:
         return (await self.store.guild_settings(guild_id)).tighten(limits)
 
     async def admit(self, actor: Actor) -> None:
-        """Raise the refusal (paused, banned, channel, queue caps, quota), if any."""
+        """Raise the refusal (disk, paused, banned, channel, queue caps, quota),
+        if any. Advisory: the engine's precheck, the same function and caps
+        the submit's transaction decides with, run early so a refused user
+        waits for no download. A pass is not a promise (see Engine.precheck)."""
         if actor.guild_id is None:
             raise GuildOnly()
-        s = self.bot.settings
-        check_free_space(s.data_dir, s.min_free_mb)  # before the ack: say so at once
-        await check_admission(
-            self.store,
+        await self.bot.engine.precheck(
             guild_id=actor.guild_id,
             channel_id=actor.channel_id,
             user_id=actor.user_id,
             role_ids=actor.role_ids,
-            max_queued_per_user=s.max_queued_per_user,
-            max_queue_total=s.max_queue_total,
-            max_queued_per_guild=s.max_queued_per_guild,
         )
 
     def check_attachments(self, mode: str, attachments: Mapping[str, discord.Attachment]) -> None:
@@ -228,19 +225,18 @@ class JobActions:
 
     # --- retry ------------------------------------------------------------------------------
 
-    async def _owned_job(self, actor: Actor, job_id: str) -> Job:
-        job = await self.store.get(job_id)
-        if job is None or job.guild_id != actor.guild_id:
-            raise JobNotFound(job_id=job_id)
-        if not may_act_on_job(user_id=actor.user_id, job_user_id=job.user_id, admin=actor.is_admin):
-            raise NotJobOwner(job_id=job.id, user_id=actor.user_id, owner_id=job.user_id)
-        return job
-
-    async def retry(self, actor: Actor, job_id: str) -> tuple[Job, int | None]:
+    async def retry(
+        self, actor: Actor, job_id: str, *, prechecked: bool = False
+    ) -> tuple[Job, int | None]:
         """The same parameters and inputs with a new seed; quotas apply. The new
-        job belongs to whoever asked (an admin's retry counts against theirs)."""
-        old = await self._owned_job(actor, job_id)
-        await self.admit(actor)
+        job belongs to whoever asked (an admin's retry counts against theirs).
+        Ownership is the store's decision (owned_job); admission is decided by
+        the submit, after an advisory check here unless the caller made one."""
+        old = await self.store.owned_job(
+            job_id, guild_id=actor.guild_id, user_id=actor.user_id, is_admin=actor.is_admin
+        )
+        if not prechecked:
+            await self.admit(actor)  # before the inputs are looked up and parsed
         inputs = {
             slot: await asyncio.to_thread(lookup, self.bot.settings.inputs_dir, sha)
             for slot, sha in old.inputs.items()
@@ -267,7 +263,7 @@ class JobActions:
         self.bot.upload_limits.observe(interaction)
         await self.admit(actor)  # refusals before the acknowledgement: fast and ephemeral
         await interaction.response.defer(ephemeral=True, thinking=True)
-        job, card_id = await self.retry(actor, job_id)
+        job, card_id = await self.retry(actor, job_id, prechecked=True)
         await interaction.followup.send(queued_text(job, card_id), ephemeral=True)
 
     async def retry_reaction(
@@ -290,9 +286,8 @@ class JobActions:
             if latest is None:
                 raise JobNotFound(job_id="(none waiting or running)")
             job_id = latest.id
-        job = await self._owned_job(actor, job_id)
         cancelled = await self.bot.engine.cancel(
-            job.id, by_user_id=actor.user_id, is_admin=actor.is_admin
+            job_id, by_user_id=actor.user_id, is_admin=actor.is_admin, guild_id=actor.guild_id
         )
         self.bot.cards.update(cancelled)
         return cancelled

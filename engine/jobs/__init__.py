@@ -2,24 +2,36 @@
 
 from engine.jobs._quota import QuotaLimit, QuotaRule, QuotaScope, QuotaStatus, day_window
 from engine.jobs.admin import AuditEntry, Ban, GuildSettings
-from engine.jobs.admission import check_admission
+from engine.jobs.admission import (
+    ANY_GUILD,
+    AnyGuild,
+    Applicant,
+    QueueCaps,
+    check_admission,
+    check_owner,
+)
 from engine.jobs.model import TERMINAL, TRANSITIONS, Job, JobStatus, Recovery
 from engine.jobs.store import JobStore
 
 __all__ = [
+    "ANY_GUILD",
     "TERMINAL",
     "TRANSITIONS",
+    "AnyGuild",
+    "Applicant",
     "AuditEntry",
     "Ban",
     "GuildSettings",
     "Job",
     "JobStatus",
     "JobStore",
+    "QueueCaps",
     "QuotaLimit",
     "QuotaRule",
     "QuotaScope",
     "QuotaStatus",
     "Recovery",
     "check_admission",
+    "check_owner",
     "day_window",
 ]

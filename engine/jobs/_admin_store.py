@@ -108,9 +108,10 @@ class AdminStoreMixin(StoreBase):
 
     async def global_paused(self) -> bool:
         async with self._read():
-            row = await self._fetch_one(
-                "SELECT value FROM global_state WHERE key = ?", [_PAUSED_KEY]
-            )
+            return await self._global_paused()
+
+    async def _global_paused(self) -> bool:
+        row = await self._fetch_one("SELECT value FROM global_state WHERE key = ?", [_PAUSED_KEY])
         return bool(json.loads(row["value"])) if row else False
 
     async def ban(self, guild_id: int, user_id: int, *, reason: str | None) -> None:
@@ -132,9 +133,12 @@ class AdminStoreMixin(StoreBase):
 
     async def get_ban(self, guild_id: int, user_id: int) -> Ban | None:
         async with self._read():
-            r = await self._fetch_one(
-                "SELECT * FROM bans WHERE guild_id = ? AND user_id = ?", [guild_id, user_id]
-            )
+            return await self._get_ban(guild_id, user_id)
+
+    async def _get_ban(self, guild_id: int, user_id: int) -> Ban | None:
+        r = await self._fetch_one(
+            "SELECT * FROM bans WHERE guild_id = ? AND user_id = ?", [guild_id, user_id]
+        )
         return Ban(r["guild_id"], r["user_id"], r["reason"], r["banned_at"]) if r else None
 
     async def is_banned(self, guild_id: int, user_id: int) -> bool:

@@ -82,11 +82,14 @@ class QuotaStoreMixin(StoreBase):
     async def quota_rules(self, guild_id: int) -> list[QuotaRule]:
         """This guild's rules: default first, then roles, then users."""
         async with self._read():
-            rows = await self._fetch(
-                "SELECT * FROM quota_rules WHERE guild_id = ? ORDER BY"
-                " CASE scope WHEN 'guild' THEN 0 WHEN 'role' THEN 1 ELSE 2 END, target_id",
-                [guild_id],
-            )
+            return await self._quota_rules(guild_id)
+
+    async def _quota_rules(self, guild_id: int) -> list[QuotaRule]:
+        rows = await self._fetch(
+            "SELECT * FROM quota_rules WHERE guild_id = ? ORDER BY"
+            " CASE scope WHEN 'guild' THEN 0 WHEN 'role' THEN 1 ELSE 2 END, target_id",
+            [guild_id],
+        )
         return [
             QuotaRule(
                 guild_id=r["guild_id"],
@@ -103,15 +106,22 @@ class QuotaStoreMixin(StoreBase):
     ) -> QuotaStatus:
         """Where the user stands today in this guild. Usage counts the user's
         jobs created in this guild since 00:00 UTC, minus refunds."""
+        async with self._read():
+            return await self._quota_status(guild_id, user_id, role_ids, now=now)
+
+    async def _quota_status(
+        self, guild_id: int, user_id: int, role_ids: Sequence[int], *, now: float | None
+    ) -> QuotaStatus:
+        """quota_status without the lock: inside a transaction already held
+        (admission decides in the one that inserts the job)."""
         now = self._now() if now is None else now
         start, end = day_window(now)
-        rules = await self.quota_rules(guild_id)
-        async with self._read():
-            rows = await self._fetch(
-                "SELECT status, started_at, system_fault, gpu_seconds FROM jobs"
-                " WHERE guild_id = ? AND user_id = ? AND created_at >= ? AND created_at < ?",
-                [guild_id, user_id, start, end],
-            )
+        rules = await self._quota_rules(guild_id)
+        rows = await self._fetch(
+            "SELECT status, started_at, system_fault, gpu_seconds FROM jobs"
+            " WHERE guild_id = ? AND user_id = ? AND created_at >= ? AND created_at < ?",
+            [guild_id, user_id, start, end],
+        )
         used = usage(
             Charge(r["status"], r["started_at"], bool(r["system_fault"]), r["gpu_seconds"])
             for r in rows

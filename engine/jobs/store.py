@@ -7,9 +7,10 @@ never raises: two racing callers (the engine finishing a job while a user
 cancels it) are normal, and the loser simply learns it lost. Use `get()` to
 see the state that won.
 
-Quotas and guild admin state share the file and the connection; their
-methods live in `_quota_store.py` and `_admin_store.py` and are part of this
-class.
+The transitions themselves (and their log lines) are in `_transitions.py`;
+admission and ownership in `admission.py`; quotas and guild admin state,
+which share the file and the connection, in `_quota_store.py` and
+`_admin_store.py`. All are part of this class, the one writer.
 """
 
 from __future__ import annotations
@@ -21,71 +22,22 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from engine.errors import JobInterrupted, JobNotFound
-from engine.jobs._admin_store import AdminStoreMixin
+from engine.errors import JobNotFound
 from engine.jobs._base import StoreBase
 from engine.jobs._db import Migration, bundled_migrations, connect, migrate
-from engine.jobs._quota_store import QuotaStoreMixin
-from engine.jobs.model import TERMINAL, Job, JobStatus, Recovery, new_job_id, sources
+from engine.jobs._rows import UNDELIVERED, job_of, marks
+from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_transition
+from engine.jobs.admission import AdmissionMixin, Applicant, QueueCaps
+from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
+
+__all__ = ["RESTARTED_NOTE", "JobStore"]
 
 _ID_TRIES = 8
-RESTARTED_NOTE = "restarted"
 
 
-def _opt_float(v: float | None) -> float | None:
-    # RETURNING hands back values before column affinity, so 30 may come as int.
-    return None if v is None else float(v)
-
-
-def _job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        seq=row["seq"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        mode=row["mode"],
-        params=MappingProxyType(json.loads(row["params"])),
-        inputs=MappingProxyType(json.loads(row["inputs"])),
-        status=JobStatus(row["status"]),
-        attempts=row["attempts"],
-        created_at=float(row["created_at"]),
-        started_at=_opt_float(row["started_at"]),
-        finished_at=_opt_float(row["finished_at"]),
-        error_code=row["error_code"],
-        error_detail=row["error_detail"],
-        system_fault=bool(row["system_fault"]),
-        result_path=row["result_path"],
-        gpu_seconds=float(row["gpu_seconds"]),
-        card_message_id=row["card_message_id"],
-        result_message_id=row["result_message_id"],
-        retry_of=row["retry_of"],
-        note=row["note"],
-    )
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _guard(target: JobStatus) -> tuple[str, list[str]]:
-    """The WHERE clause fragment and values allowing entry into `target`."""
-    src = sorted(sources(target))
-    return f"status IN ({_marks(len(src))})", [s.value for s in src]
-
-
-# Finished jobs whose last message is still owed: the result of a success or
-# failure, and the final state of a cancelled job's card (if it has a card).
-_UNDELIVERED = (
-    "result_message_id IS NULL AND (status IN ('succeeded', 'failed')"
-    " OR (status = 'cancelled' AND card_message_id IS NOT NULL))"
-)
-
-
-class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
+class JobStore(TransitionsMixin, AdmissionMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:
@@ -146,46 +98,64 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         params: Mapping[str, Any],
         inputs: Mapping[str, str],
         retry_of: str | None = None,
+        caps: QueueCaps | None = None,
+        role_ids: Sequence[int] = (),
     ) -> Job:
         """Insert a queued job. `params` must be JSON-serialisable and hold the
         resolved seed; `inputs` maps a media slot to the sha256 of a stored
-        input. Raises JobNotFound if `retry_of` names no job."""
+        input. Raises JobNotFound if `retry_of` names no job.
+
+        With `caps`, this is also the admission decision (admission.py): pause,
+        ban, channel, caps and quota are checked in the same BEGIN IMMEDIATE
+        transaction as the INSERT, and a refusal raises its typed error with
+        nothing inserted. Without, the job is inserted as asked (tests, tools)."""
         params_json = json.dumps(dict(params), sort_keys=True)
         inputs_json = json.dumps({str(k): str(v) for k, v in inputs.items()}, sort_keys=True)
+        who = Applicant(guild_id, channel_id, user_id, tuple(role_ids))
         async with self._write():
             if retry_of is not None and not await self._fetch(
                 "SELECT 1 FROM jobs WHERE id = ?", [retry_of]
             ):
                 raise JobNotFound(job_id=retry_of)
-            for _ in range(_ID_TRIES):
-                try:
-                    row = await self._fetch_one(
-                        "INSERT INTO jobs (id, guild_id, channel_id, user_id, mode, params, inputs,"
-                        " created_at, retry_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                        [
-                            new_job_id(),
-                            guild_id,
-                            channel_id,
-                            user_id,
-                            mode,
-                            params_json,
-                            inputs_json,
-                            self._now(),
-                            retry_of,
-                        ],
-                    )
-                except sqlite3.IntegrityError as e:
-                    if "jobs.id" not in str(e):
-                        raise
-                    continue  # id collision: draw another
-                assert row is not None
-                return _job(row)
+            if caps is not None:
+                await self._admit(who, caps)
+            job = await self._insert(
+                [guild_id, channel_id, user_id, mode, params_json, inputs_json, retry_of]
+            )
+        log_transition(job, NEW)
+        return job
+
+    async def _insert(self, values: Sequence[Any]) -> Job:
+        guild_id, channel_id, user_id, mode, params_json, inputs_json, retry_of = values
+        for _ in range(_ID_TRIES):
+            try:
+                row = await self._fetch_one(
+                    "INSERT INTO jobs (id, guild_id, channel_id, user_id, mode, params, inputs,"
+                    " created_at, retry_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    [
+                        new_job_id(),
+                        guild_id,
+                        channel_id,
+                        user_id,
+                        mode,
+                        params_json,
+                        inputs_json,
+                        self._now(),
+                        retry_of,
+                    ],
+                )
+            except sqlite3.IntegrityError as e:
+                if "jobs.id" not in str(e):
+                    raise
+                continue  # id collision: draw another
+            assert row is not None
+            return job_of(row)
         raise RuntimeError(f"no free job id after {_ID_TRIES} tries")
 
     async def get(self, job_id: str) -> Job | None:
         async with self._read():
             row = await self._fetch_one("SELECT * FROM jobs WHERE id = ?", [job_id])
-        return _job(row) if row else None
+        return job_of(row) if row else None
 
     async def list(
         self,
@@ -199,7 +169,7 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         any of `statuses` (none: all), user and guild."""
         where, args = [], []
         if statuses:
-            where.append(f"status IN ({_marks(len(statuses))})")
+            where.append(f"status IN ({marks(len(statuses))})")
             args += [JobStatus(s).value for s in statuses]
         if user_id is not None:
             where.append("user_id = ?")
@@ -216,20 +186,13 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
             args.append(int(limit))
         async with self._read():
             rows = await self._fetch(sql, args)
-        return [_job(r) for r in rows]
+        return [job_of(r) for r in rows]
 
     async def count_queued(self, *, user_id: int | None = None, guild_id: int | None = None) -> int:
-        """Waiting jobs, all, one user's or one guild's: the caller checks the caps."""
-        sql, args = "SELECT count(*) FROM jobs WHERE status = 'queued'", []
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            args.append(user_id)
-        if guild_id is not None:
-            sql += " AND guild_id = ?"
-            args.append(guild_id)
+        """Waiting jobs, all, one user's or one guild's (admission counts the
+        same way, inside its transaction)."""
         async with self._read():
-            row = await self._fetch_one(sql, args)
-        return int(row[0]) if row else 0
+            return await self._count_queued(user_id=user_id, guild_id=guild_id)
 
     async def find_by_message(self, message_id: int) -> Job | None:
         """The job whose card or result is `message_id` (buttons, reactions)."""
@@ -239,7 +202,7 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
                 " ORDER BY seq DESC LIMIT 1",
                 [message_id, message_id],
             )
-        return _job(row) if row else None
+        return job_of(row) if row else None
 
     async def latest_for_user(
         self,
@@ -252,108 +215,11 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         sql = "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ?"
         args: list[Any] = [guild_id, user_id]
         if statuses:
-            sql += f" AND status IN ({_marks(len(statuses))})"
+            sql += f" AND status IN ({marks(len(statuses))})"
             args += [JobStatus(s).value for s in statuses]
         async with self._read():
             row = await self._fetch_one(sql + " ORDER BY seq DESC LIMIT 1", args)
-        return _job(row) if row else None
-
-    # --- status transitions (the only status writes) -------------------------
-
-    async def _transition(
-        self, job_id: str, target: JobStatus, sets: str, args: Sequence[Any]
-    ) -> Job | None:
-        guard, src = _guard(target)
-        sql = f"UPDATE jobs SET status = ?, {sets} WHERE id = ? AND {guard} RETURNING *"
-        async with self._write():
-            row = await self._fetch_one(sql, [target.value, *args, job_id, *src])
-        return _job(row) if row else None
-
-    async def start(self, job_id: str) -> Job | None:
-        """queued -> running; counts the attempt. None if it was not queued
-        (cancelled meanwhile, or another worker won)."""
-        return await self._transition(
-            job_id, JobStatus.RUNNING, "attempts = attempts + 1, started_at = ?", [self._now()]
-        )
-
-    async def succeed(self, job_id: str, *, result_path: str, gpu_seconds: float) -> Job | None:
-        """running -> succeeded. `gpu_seconds` (this attempt's measured engine
-        time) is added to the job's total, which is what quotas charge."""
-        return await self._transition(
-            job_id,
-            JobStatus.SUCCEEDED,
-            "result_path = ?, gpu_seconds = gpu_seconds + ?, finished_at = ?",
-            [result_path, float(gpu_seconds), self._now()],
-        )
-
-    async def fail(
-        self,
-        job_id: str,
-        *,
-        error_code: str,
-        error_detail: str,
-        system_fault: bool,
-        gpu_seconds: float,
-    ) -> Job | None:
-        """running -> failed. `system_fault` failures are refunded from quotas."""
-        return await self._transition(
-            job_id,
-            JobStatus.FAILED,
-            "error_code = ?, error_detail = ?, system_fault = ?,"
-            " gpu_seconds = gpu_seconds + ?, finished_at = ?",
-            [error_code, error_detail, int(bool(system_fault)), float(gpu_seconds), self._now()],
-        )
-
-    async def cancel(
-        self, job_id: str, *, gpu_seconds: float = 0.0, note: str | None = None
-    ) -> Job | None:
-        """queued|running -> cancelled. A job cancelled while queued keeps
-        started_at NULL and so costs no quota; a running one is charged the
-        `gpu_seconds` it used."""
-        return await self._transition(
-            job_id,
-            JobStatus.CANCELLED,
-            "gpu_seconds = gpu_seconds + ?, finished_at = ?, note = coalesce(?, note)",
-            [float(gpu_seconds), self._now(), note],
-        )
-
-    async def requeue(self, job_id: str, *, note: str) -> Job | None:
-        """running -> queued, keeping its seq (so its place in line) and its
-        attempt count; started_at is cleared since it waits again."""
-        return await self._transition(
-            job_id, JobStatus.QUEUED, "started_at = NULL, note = ?", [note]
-        )
-
-    async def recover(self, *, max_attempts: int = 3) -> Recovery:
-        """Startup, in one transaction: running jobs (the process died under
-        them) go back to the queue with the note "restarted", unless they have
-        had `max_attempts` attempts: those fail with JobInterrupted (a system
-        fault, refunded). Returns the queue in order and what is undelivered."""
-        now = self._now()
-        err = JobInterrupted(attempts=max_attempts)
-        # Both guards come from TRANSITIONS: only running jobs may fail or requeue.
-        failed_guard, failed_src = _guard(JobStatus.FAILED)
-        queued_guard, queued_src = _guard(JobStatus.QUEUED)
-        async with self._write():
-            failed = await self._fetch(
-                "UPDATE jobs SET status = 'failed', error_code = ?, error_detail = ?,"
-                f" system_fault = 1, finished_at = ?, note = ? WHERE {failed_guard}"
-                " AND attempts >= ? RETURNING *",
-                [err.code, err.describe(), now, RESTARTED_NOTE, *failed_src, max_attempts],
-            )
-            requeued = await self._fetch(
-                "UPDATE jobs SET status = 'queued', started_at = NULL, note = ?"
-                f" WHERE {queued_guard} RETURNING *",
-                [RESTARTED_NOTE, *queued_src],
-            )
-            queued = await self._fetch("SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq")
-            undelivered = await self._fetch(f"SELECT * FROM jobs WHERE {_UNDELIVERED} ORDER BY seq")
-        return Recovery(
-            queued=tuple(_job(r) for r in queued),
-            requeued=tuple(sorted((_job(r) for r in requeued), key=lambda j: j.seq)),
-            failed=tuple(sorted((_job(r) for r in failed), key=lambda j: j.seq)),
-            undelivered=tuple(_job(r) for r in undelivered),
-        )
+        return job_of(row) if row else None
 
     # --- delivery --------------------------------------------------------------
 
@@ -378,7 +244,7 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         async with self._write():
             n = await self._exec(
                 "UPDATE jobs SET result_message_id = ? WHERE id = ? AND result_message_id IS NULL"
-                f" AND status IN ({_marks(len(term))})",
+                f" AND status IN ({marks(len(term))})",
                 [message_id, job_id, *term],
             )
         return n == 1
@@ -388,5 +254,5 @@ class JobStore(QuotaStoreMixin, AdminStoreMixin, StoreBase):
         failed without a recorded result, cancelled ones whose card still shows
         them waiting or running."""
         async with self._read():
-            rows = await self._fetch(f"SELECT * FROM jobs WHERE {_UNDELIVERED} ORDER BY seq")
-        return [_job(r) for r in rows]
+            rows = await self._fetch(f"SELECT * FROM jobs WHERE {UNDELIVERED} ORDER BY seq")
+        return [job_of(r) for r in rows]

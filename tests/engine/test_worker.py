@@ -256,3 +256,18 @@ async def test_missing_models_are_named_with_their_sizes_and_mode(store, runtime
     assert "(0.0 GB)" not in done.error_detail
     assert "ltx-2.3-22b-dev-fp8.safetensors" in done.error_detail
     assert done.error_detail.endswith("Run `ltx-bot models download --mode t2v`")
+
+
+async def test_cancel_decides_ownership_within_the_guild_asked_from(store, runtime, tmp_path):
+    from engine.errors import JobNotFound, NotJobOwner
+
+    engine = make_engine(store, runtime, tmp_path)
+    job = await submit(engine, user_id=1)  # in guild 10
+    with pytest.raises(JobNotFound):  # another guild's admin has no power here
+        await engine.cancel(job.id, by_user_id=99, is_admin=True, guild_id=11)
+    with pytest.raises(NotJobOwner):
+        await engine.cancel(job.id, by_user_id=99, guild_id=10)
+    with pytest.raises(JobNotFound):
+        await engine.cancel("zzzzzzzz", by_user_id=1, guild_id=10)
+    cancelled = await engine.cancel(job.id, by_user_id=99, is_admin=True, guild_id=10)
+    assert cancelled.status is JobStatus.CANCELLED

@@ -76,3 +76,19 @@ async def test_one_server_cannot_fill_the_queue(store: JobStore) -> None:
         await _check(store, max_queued_per_guild=3, max_queue_total=10)
     assert info.value.scope == "guild" and info.value.cap == 3
     await _check(store, guild_id=2, max_queued_per_guild=3, max_queue_total=10)
+
+
+async def test_owned_job_is_the_one_ownership_decision(store: JobStore) -> None:
+    from engine.errors import JobNotFound, NotJobOwner
+    from engine.jobs import ANY_GUILD
+
+    job = await new_job(store, user_id=U, guild_id=G)
+    assert (await store.owned_job(job.id, guild_id=G, user_id=U, is_admin=False)).id == job.id
+    assert await store.owned_job(job.id, guild_id=G, user_id=U + 1, is_admin=True)
+    with pytest.raises(NotJobOwner):
+        await store.owned_job(job.id, guild_id=G, user_id=U + 1, is_admin=False)
+    with pytest.raises(JobNotFound):  # another guild's admin, or a DM
+        await store.owned_job(job.id, guild_id=G + 1, user_id=U + 1, is_admin=True)
+    with pytest.raises(JobNotFound):
+        await store.owned_job(job.id, guild_id=None, user_id=U, is_admin=False)
+    assert await store.owned_job(job.id, guild_id=ANY_GUILD, user_id=U, is_admin=False)
