@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from engine.jobs import Job
+from engine.jobs import ANY_GUILD, AnyGuild, Job, QuotaStatus
 
 
 class ProgressLike(Protocol):
@@ -37,7 +37,23 @@ class EnginePort(Protocol):
         retry_of: str | None = None,
     ) -> Job: ...
 
-    async def cancel(self, job_id: str, *, by_user_id: int, is_admin: bool) -> Job: ...
+    async def precheck(
+        self,
+        *,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+    ) -> QuotaStatus | None: ...
+
+    async def cancel(
+        self,
+        job_id: str,
+        *,
+        by_user_id: int,
+        is_admin: bool = False,
+        guild_id: int | AnyGuild | None = ANY_GUILD,
+    ) -> Job: ...
 
     def position(self, job_id: str) -> int | None: ...  # 0: running, 1: runs next
 

@@ -265,7 +265,8 @@ class Engine:
             final = await self.store.cancel(job.id, gpu_seconds=spent(), note="cancelled")
         except LtxError as err:
             hung = err if isinstance(err, EngineHung) else None
-            log.info("job %s failed: %s", job.id, err)
+            # The transition line says failed and the code; the detail is for debugging.
+            log.debug("job=%s failure detail: %s", job.id, err)
             final = await self.store.fail(
                 job.id,
                 error_code=err.code,
