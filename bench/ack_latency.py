@@ -42,7 +42,7 @@ WARMUP = 3
 async def _boot(data_dir: Path):
     """The session's one ComfyUI, booted as the e2e suite boots it."""
     from engine.comfy.runtime import Runtime
-    from engine.prepare import check_workflows
+    from engine.prepare import check_live_workflows
     from ltxbot.app import runtime_config
     from tests.bot.e2e.conftest import make_settings
 
@@ -50,7 +50,7 @@ async def _boot(data_dir: Path):
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(runtime_config(settings))
     await runtime.start()
-    await check_workflows(runtime, settings.workflows_dir)
+    await check_live_workflows(runtime, settings.workflows_dir)
     return runtime
 
 

@@ -88,7 +88,7 @@ class Bench:
         from engine.comfy.types import RuntimeConfig
         from engine.jobs import JobStore
         from engine.models import comfy_model_dirs
-        from engine.prepare import check_workflows
+        from engine.prepare import check_live_workflows
 
         started = time.perf_counter()
         config = RuntimeConfig.under(
@@ -102,7 +102,7 @@ class Bench:
         booted = boot(config)
         if on_boot is not None:
             on_boot(booted)
-        found = await check_workflows(self.runtime, WORKFLOWS)
+        found = await check_live_workflows(self.runtime, WORKFLOWS)
         self.boot = {
             "comfyui": info.version,
             "nodes": info.node_count,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from engine.comfy.runtime import Runtime
 from engine.errors import InputRejected, NodeProblem, WorkflowInvalid
@@ -19,10 +22,28 @@ from engine.media import lookup
 from engine.models.registry import files_in_prompt, load_manifest
 from engine.modes import MODE_NAMES, build_workflow, estimate_gpu_seconds, get_mode
 from engine.modes.check import check_mode_workflow
-from engine.worker import Prepared
 from engine.workflows.load import load_workflow, workflow_path
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A job turned into a ComfyUI prompt."""
+
+    prompt: dict[str, Any]
+    outputs: tuple[str, ...]
+    estimate_s: float | None  # warm GPU seconds, for the timeout and ETAs
+    # Download size of each model file the prompt loads (from the manifest), so
+    # a job whose files are missing says how much an admin must fetch.
+    model_sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+class Preparer(Protocol):
+    async def prepare(self, job: Job) -> Prepared: ...
+
+    def estimate(self, job: Job) -> float | None: ...
+
 
 _FILE_SUFFIXES = (
     ".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft", ".onnx",
@@ -86,7 +107,7 @@ def _is_file_choice(prompt: dict, problem: NodeProblem) -> bool:
     return isinstance(value, str) and value.lower().endswith(_FILE_SUFFIXES)
 
 
-async def check_workflows(runtime: Runtime, workflows_dir: Path) -> list[str]:
+async def check_live_workflows(runtime: Runtime, workflows_dir: Path) -> list[str]:
     """Validate every mode's workflow against the live node registry.
 
     Class types must exist, required bindings (`ltx:output`, media slots,

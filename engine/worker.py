@@ -15,10 +15,10 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from engine.comfy.runtime import Runtime
 from engine.disk import check_free_space, free_mb
@@ -43,34 +43,17 @@ from engine.jobs import (
     QuotaStatus,
     Recovery,
 )
+from engine.prepare import Prepared, Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
 
 # QueueCaps lives in engine/jobs/admission.py; re-exported for existing callers.
-__all__ = ["Engine", "Prepared", "Preparer", "QueueCaps"]
+__all__ = ["Engine", "Prepared", "Preparer", "QueueCaps"]  # Prepared*: engine/prepare.py
 
 log = logging.getLogger(__name__)
 
 RESTART_NOTE = "restarted"
 STOP_NOTE = "the bot restarted while this job ran; it is back in the queue"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A job turned into a ComfyUI prompt."""
-
-    prompt: dict[str, Any]
-    outputs: tuple[str, ...]
-    estimate_s: float | None  # warm GPU seconds, for the timeout and ETAs
-    # Download size of each model file the prompt loads (from the manifest), so
-    # a job whose files are missing says how much an admin must fetch.
-    model_sizes: Mapping[str, int] = field(default_factory=dict)
-
-
-class Preparer(Protocol):
-    async def prepare(self, job: Job) -> Prepared: ...
-
-    def estimate(self, job: Job) -> float | None: ...
 
 
 @dataclass(frozen=True)

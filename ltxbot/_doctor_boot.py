@@ -2,7 +2,7 @@
 
 ComfyUI is booted the way the bot boots it (`ltxbot.app.runtime_config`), and its
 live node registry is compared with the node types each mode's workflow uses; when
-none is missing, the bot's own startup check (`check_workflows`) gives the verdict,
+none is missing, the bot's own startup check (`check_live_workflows`) gives the verdict,
 so "the doctor passes" and "the bot starts" cannot disagree.
 """
 
@@ -121,7 +121,7 @@ def _missing_nodes(workflows_dir: Path, modes: tuple[str, ...], registry: set[st
 async def check_comfy_boot(settings: Settings, modes: tuple[str, ...], pin_label: str) -> Check:
     """Boot ComfyUI as the bot does and check the modes' nodes against it."""
     from engine.comfy.runtime import Runtime
-    from engine.prepare import check_workflows
+    from engine.prepare import check_live_workflows
     from ltxbot.app import runtime_config
 
     try:
@@ -142,7 +142,7 @@ async def check_comfy_boot(settings: Settings, modes: tuple[str, ...], pin_label
                 f"({', '.join(sorted(missing))}) for {', '.join(modes_hit)}",
                 f"ltx-bot setup (the pinned ComfyUI {pin_label} has them)",
             )
-        found = await check_workflows(runtime, settings.workflows_dir)
+        found = await check_live_workflows(runtime, settings.workflows_dir)
         return Check(
             "LTX-2.3 nodes", Status.OK, f"{booted}; workflows valid for {', '.join(found)}"
         )

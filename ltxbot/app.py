@@ -16,7 +16,7 @@ from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import BootInfo, RuntimeConfig
 from engine.jobs import JobStore, QueueCaps, Recovery
-from engine.prepare import ModePreparer, check_workflows
+from engine.prepare import ModePreparer, check_live_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
 from engine.worker import Engine
@@ -73,7 +73,7 @@ async def start_engine(
     try:
         if owned:
             await runtime.start()
-        await check_workflows(runtime, settings.workflows_dir)
+        await check_live_workflows(runtime, settings.workflows_dir)
     except BaseException:
         if owned:
             await runtime.close()
@@ -143,7 +143,7 @@ class App:
         from ltxbot.startup import check_token
 
         token = check_token(self.settings.discord_token)  # or StartupError
-        from ltxbot.doctor import beat_forever, heartbeat_path
+        from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path
 
         async with asyncio.TaskGroup() as group:
             engine_task = group.create_task(self._run_engine(), name="engine")

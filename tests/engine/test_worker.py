@@ -14,7 +14,7 @@ import pytest
 from engine.events import Progress
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, parse_params
-from engine.prepare import ModePreparer, check_workflows
+from engine.prepare import ModePreparer, check_live_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
 from engine.worker import Engine
@@ -107,7 +107,7 @@ async def submit(engine: Engine, user_id: int = 1, **params) -> Job:
 
 async def test_a_job_runs_to_a_decodable_video_in_the_data_dir(store, runtime, tmp_path):
     engine = make_engine(store, runtime, tmp_path)
-    assert await check_workflows(runtime, TEST_WORKFLOWS) == [
+    assert await check_live_workflows(runtime, TEST_WORKFLOWS) == [
         "t2v", "a2v", "i2v", "lipsync", "keyframe", "style"
     ]  # fmt: skip
     job = await submit(engine)
@@ -216,7 +216,7 @@ async def test_workflow_that_does_not_fit_comfyui_refuses_startup(runtime, tmp_p
     next(iter(graph.values()))["class_type"] = "NoSuchNode"
     (broken / "i2v.json").write_text(json.dumps(graph))
     with pytest.raises(WorkflowInvalid) as err:
-        await check_workflows(runtime, broken)
+        await check_live_workflows(runtime, broken)
     assert "i2v.json" in str(err.value) and "NoSuchNode" in str(err.value)
 
 

@@ -23,7 +23,7 @@ from bot.cards._throttle import ThrottlePolicy
 from bot.client import LtxBot
 from engine.comfy.runtime import Runtime
 from engine.jobs import JobStore
-from engine.prepare import check_workflows
+from engine.prepare import check_live_workflows
 from engine.worker import Engine
 from ltxbot import app as ltx_app
 from ltxbot.app import runtime_config
@@ -78,7 +78,7 @@ def runtime(e2e_dir: Path) -> Iterator[Runtime]:
 
     async def boot() -> None:
         await rt.start()
-        await check_workflows(rt, settings.workflows_dir)
+        await check_live_workflows(rt, settings.workflows_dir)
 
     asyncio.run(boot())
     yield rt

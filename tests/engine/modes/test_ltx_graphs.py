@@ -25,7 +25,8 @@ import pytest
 from engine.jobs import JobStatus, JobStore
 from engine.media import MediaLimits, fit_to_limit, ingest
 from engine.modes import Limits, MediaInfo, build_workflow, get_mode, parse_params
-from engine.worker import Engine, Prepared
+from engine.prepare import Prepared
+from engine.worker import Engine
 from ltxbot.app import runtime_config, start_engine
 from ltxbot.settings import Settings
 from tests.engine.modes._ltx_checks import expected_output, mismatches
