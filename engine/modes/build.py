@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from engine.errors import ParamInvalid, WorkflowMissing
 from engine.modes import _geometry as geo
+from engine.modes.params import BaseParams
 from engine.modes.presets import preset_plan
-from engine.modes.spec import get_mode
+from engine.modes.spec import ModeSpec, get_mode
 from engine.workflows.bindings import OUTPUT, apply_bindings, find_bindings
 from engine.workflows.load import load_workflow, workflow_path
 
@@ -43,13 +42,14 @@ def required_bindings(mode: str) -> tuple[str, ...]:
     return (OUTPUT, "prompt", *(s.name for s in spec.media if s.required))
 
 
-def _frames(spec, params: BaseModel) -> int:
+def _frames(spec: ModeSpec, params: BaseParams, duration_s: float) -> int:
+    """`duration_s` is `params.duration_s` once the caller has checked it is set."""
     if spec.timed:
-        return geo.frames_for(params.duration_s, params.fps)
-    return geo.window_frames(params.duration_s, getattr(params, "source_fps", None) or params.fps)
+        return geo.frames_for(duration_s, params.fps)
+    return geo.window_frames(duration_s, getattr(params, "source_fps", None) or params.fps)
 
 
-def binding_values(mode: str, params: BaseModel, input_files: Mapping[str, str]) -> dict[str, Any]:
+def binding_values(mode: str, params: BaseParams, input_files: Mapping[str, str]) -> dict[str, Any]:
     """Every value a workflow of this mode may bind, by parameter name."""
     spec = get_mode(mode)
     p = params
@@ -57,7 +57,7 @@ def binding_values(mode: str, params: BaseModel, input_files: Mapping[str, str])
         raise ParamInvalid(
             param="params", value=None, allowed="parameters completed by parse_params"
         )
-    frames = _frames(spec, p)
+    frames = _frames(spec, p, p.duration_s)
     values: dict[str, Any] = {
         "prompt": p.prompt,
         "width": p.width,
@@ -84,7 +84,7 @@ def binding_values(mode: str, params: BaseModel, input_files: Mapping[str, str])
 
 
 def build_workflow(
-    mode: str, params: BaseModel, input_files: Mapping[str, str], workflows_dir: Path
+    mode: str, params: BaseParams, input_files: Mapping[str, str], workflows_dir: Path
 ) -> BuiltWorkflow:
     """Load `<workflows_dir>/<mode>.json` and bind the job's values into it.
     `input_files` maps media slots to file names in ComfyUI's input folder."""
@@ -104,8 +104,8 @@ def build_workflow(
         prompt=bound,
         output_node_ids=tuple(b.node_id for b in bindings[OUTPUT]),
         frames=values["frames"],
-        width=params.width,
-        height=params.height,
+        width=values["width"],
+        height=values["height"],
         fps=params.fps,
         preset=params.preset,
     )

@@ -9,7 +9,7 @@ replays exactly. Parsing a model's own dump gives the same model back.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -34,6 +34,12 @@ class BaseParams(BaseModel):
     )
     preset: Preset = Field("balanced", description="Fast, Balanced or Quality.")
     enhance_prompt: bool = Field(False, description="Let Gemma rewrite the prompt with detail.")
+
+    if TYPE_CHECKING:
+        # Every mode's model has a duration (`Timed`, `StyleParams`), declared
+        # there so that each keeps its own description and option order; the
+        # checker is told here so that code holding any mode's model may read it.
+        duration_s: float | None
 
     @field_validator("preset", mode="before")
     @classmethod

@@ -11,11 +11,11 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from engine.errors import ParamInvalid
 from engine.modes import _geometry as geo
-from engine.modes.params import FPS_MAX, FPS_MIN, SEED_MAX
+from engine.modes.params import FPS_MAX, FPS_MIN, SEED_MAX, BaseParams
 from engine.modes.spec import Limits, MediaInfo, ModeSpec, get_mode
 
 DEFAULT_DURATION_S = 5.0  # the templates' default
@@ -75,7 +75,7 @@ def _check_media(spec: ModeSpec, media: Mapping[str, MediaInfo], limits: Limits)
             )
 
 
-def _size(spec: ModeSpec, p: BaseModel, limits: Limits, media: Mapping[str, MediaInfo]):
+def _size(spec: ModeSpec, p: BaseParams, limits: Limits, media: Mapping[str, MediaInfo]):
     m = spec.size_multiple
     for name, hi in (("width", limits.max_width), ("height", limits.max_height)):
         if geo.snap(hi, m) < geo.MIN_SIDE:  # no size fits: never exceed the maximum silently
@@ -104,6 +104,7 @@ def _size(spec: ModeSpec, p: BaseModel, limits: Limits, media: Mapping[str, Medi
     if p.width is not None:
         w = geo.snap(p.width, m)
         return w, min(max(geo.snap(round(w / aspect), m), geo.MIN_SIDE), max_h)
+    assert p.height is not None  # the one case left: only the height was given
     h = geo.snap(p.height, m)
     return min(max(geo.snap(round(h * aspect), m), geo.MIN_SIDE), max_w), h
 
@@ -119,7 +120,7 @@ def _remaining(spec: ModeSpec, start_s: float, media: Mapping[str, MediaInfo], l
     return info.duration_s - start_s
 
 
-def _duration(spec: ModeSpec, p: BaseModel, limits: Limits, media: Mapping[str, MediaInfo]):
+def _duration(spec: ModeSpec, p: BaseParams, limits: Limits, media: Mapping[str, MediaInfo]):
     asked = p.duration_s
     if asked is not None and asked > limits.max_duration_s + 1e-9:
         raise ParamInvalid(
@@ -139,7 +140,7 @@ def parse_params(
     raw: Mapping[str, Any],
     limits: Limits,
     media: Mapping[str, MediaInfo] | None = None,
-) -> BaseModel:
+) -> BaseParams:
     """Validate `raw` for `mode` and complete it. `media` (what ingestion learned
     about each input) lets the size follow the input's aspect ratio and caps the
     duration to the audio or video; without it those checks wait for a later call.

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from pydantic import BaseModel
-
 from engine.errors import ParamInvalid
 from engine.modes import params as p
 
@@ -71,7 +69,7 @@ class ModeSpec:
 
     name: str
     description: str
-    params_model: type[BaseModel]
+    params_model: type[p.BaseParams]
     media: tuple[MediaSlot, ...]
     template: str
     two_stage: bool
