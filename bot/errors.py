@@ -302,7 +302,7 @@ def quota_dimension(dimension: str) -> str:
 def explain_for(cls: type) -> Explain | None:
     """The entry of the closest class in the table (subclasses inherit)."""
     for klass in cls.__mro__:
-        entry = TABLE.get(klass)  # type: ignore[arg-type]
+        entry = TABLE.get(klass)
         if entry is not None:
             return entry
     return None

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import discord
@@ -113,7 +113,8 @@ class _CardActor:
         self.wake = asyncio.Event()
         self.finished = asyncio.Event()
         self.throttle = EditThrottle(service.policy)
-        self._shown: dict[str, Any] | None = None
+        # what the card last showed (`Embed.to_dict()`, a TypedDict)
+        self._shown: Mapping[str, object] | None = None
 
     def start(self) -> None:
         self.s.tasks.spawn(self._run(), name=f"card:{self.job.id}")
@@ -195,7 +196,11 @@ class _CardActor:
         )
         try:
             message = await channel.send(
-                embed=embed, view=view, allowed_mentions=NO_MENTIONS, nonce=card_nonce(self.job.id)
+                embed=embed,
+                # send() takes view=None (its default) but its overloads omit None
+                view=view,  # type: ignore[arg-type]
+                allowed_mentions=NO_MENTIONS,
+                nonce=card_nonce(self.job.id),
             )
         except discord.HTTPException:
             log.warning("could not post the card of job %s", self.job.id, exc_info=True)

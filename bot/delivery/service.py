@@ -138,7 +138,7 @@ class Delivery:
             else:
                 message = await channel.send(
                     failure_reply(job),
-                    reference=self._reference(job, card_id),
+                    reference=self._reference(job, card_id),  # type: ignore[arg-type]  # see _reference
                     allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
                     nonce=result_nonce(job.id),
                 )
@@ -151,6 +151,8 @@ class Delivery:
         await self._store.set_result_posted(job.id, message.id)
 
     def _reference(self, job: Job, card_id: int | None) -> discord.MessageReference | None:
+        # send() takes reference=None (its default) but its overloads omit None,
+        # hence the ignores where this is passed.
         if card_id is None:
             return None
         return discord.MessageReference(
@@ -201,7 +203,7 @@ class Delivery:
                 message = await channel.send(
                     result_text(job),
                     file=discord.File(path, filename=f"ltx-{job.id}.mp4"),
-                    reference=self._reference(job, card_id),
+                    reference=self._reference(job, card_id),  # type: ignore[arg-type]  # see _reference
                     allowed_mentions=mentions,
                     view=result_view(job.id),
                     nonce=result_nonce(job.id),
@@ -217,7 +219,7 @@ class Delivery:
             return message
         return await channel.send(
             too_large_text(job, limit),
-            reference=self._reference(job, card_id),
+            reference=self._reference(job, card_id),  # type: ignore[arg-type]  # see _reference
             allowed_mentions=mentions,
             view=result_view(job.id),
             nonce=result_nonce(job.id),

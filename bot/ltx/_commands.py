@@ -113,17 +113,19 @@ def _base_type(field: FieldInfo) -> tuple[OptionKind, tuple[str, ...]]:
     if typing.get_origin(ann) is typing.Literal:
         return str, tuple(str(a) for a in typing.get_args(ann))
     if ann in (str, int, float, bool):
-        return ann, ()
+        return typing.cast(OptionKind, ann), ()  # the test above is the narrowing
     raise TypeError(f"no slash-command option type for {field.annotation!r}")
 
 
 def _model_bounds(field: FieldInfo) -> tuple[float | None, float | None]:
-    lo = hi = None
+    # annotated_types types a bound only as comparable; the models' bounds are numbers.
+    lo: float | None = None
+    hi: float | None = None
     for m in field.metadata:
         if isinstance(m, annotated_types.Ge):
-            lo = m.ge
+            lo = typing.cast(float, m.ge)
         elif isinstance(m, annotated_types.Le):
-            hi = m.le
+            hi = typing.cast(float, m.le)
         elif isinstance(m, annotated_types.MinLen):
             lo = m.min_length
         elif isinstance(m, annotated_types.MaxLen):

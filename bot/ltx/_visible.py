@@ -39,7 +39,7 @@ def show_publicly(interaction: discord.Interaction, job: Job) -> bool:
 
 def result_kept(job: Job) -> bool:
     """Whether the full-quality result is still on disk (retention deletes it)."""
-    return bool(job.result_path) and os.path.isfile(job.result_path)  # a stat: cheap
+    return bool(job.result_path and os.path.isfile(job.result_path))  # a stat: cheap
 
 
 NEEDED = ("view_channel", "embed_links", "attach_files", "read_message_history")
