@@ -62,7 +62,11 @@ def write_beat(
     extra: dict[str, float | None] | None = None,
 ) -> None:
     """Replace the file atomically: a reader never sees half a beat."""
-    beat = {"at": time.time() if now is None else now, "pid": os.getpid(), "interval_s": interval_s}
+    beat: dict[str, float | None] = {
+        "at": time.time() if now is None else now,
+        "pid": os.getpid(),
+        "interval_s": interval_s,
+    }
     beat.update(extra or {})
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

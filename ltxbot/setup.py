@@ -117,6 +117,7 @@ def inspect_checkout(path: Path) -> Checkout:
     path = Path(path)
     exists = path.exists()
     is_git = (path / ".git").exists() and shutil.which("git") is not None
+    dirty: tuple[str, ...]
     commit, dirty, installed = None, (), False
     if is_git:
         head = _git(["rev-parse", "--verify", "-q", "HEAD"], cwd=path)

@@ -111,8 +111,8 @@ def _register_models(folder_paths: Any, config: RuntimeConfig) -> None:
         paths = folder_paths.folder_names_and_paths.get(folder_type, ([], set()))[0]
         if directory in paths:
             paths.remove(directory)
-    for folder_type, directory in config.model_dirs:
-        folder_paths.add_model_folder_path(folder_type, str(directory))
+    for folder_type, model_dir in config.model_dirs:
+        folder_paths.add_model_folder_path(folder_type, str(model_dir))
     _added_model_dirs.clear()
     _added_model_dirs.update(wanted)
     folder_paths.filename_list_cache.clear()

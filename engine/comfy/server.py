@@ -145,7 +145,7 @@ class PromptServerStandIn:
         it imports `nodes`, which must not happen before the flags are set.
         Older ComfyUI has no such module and never asks."""
         if self._replace_manager is None:
-            from app.node_replace_manager import NodeReplaceManager  # type: ignore[import-not-found]
+            from app.node_replace_manager import NodeReplaceManager
 
             self._replace_manager = NodeReplaceManager()
         return self._replace_manager

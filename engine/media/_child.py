@@ -55,7 +55,9 @@ def _cap(memory_mb: int, cpu_s: int, fsize_bytes: int) -> None:
 
 
 def _run(job: dict) -> dict:
-    import _transcode as t
+    # The child runs as a script from this folder, so its siblings are top-level
+    # modules there (engine.media._transcode to the checker, which checks it so).
+    import _transcode as t  # type: ignore[import-not-found]
 
     with t.open_input(job["path"], job["demuxer"]) as container:
         if job["op"] == "probe":
@@ -100,7 +102,7 @@ def _load_failure(exc: BaseException) -> str:
 
 def _image(job: dict) -> dict:
     try:
-        import _image
+        import _image  # type: ignore[import-not-found]  # a sibling, as in _run
         from PIL import Image
 
         Image.init()  # every plugin loaded now, while the library is still readable

@@ -13,6 +13,8 @@ numpy and the standard library.
 
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -75,7 +77,7 @@ def to_eight_bit(im: Image.Image) -> np.ndarray:
     `peak` is 65535 when any sample exceeds 255, else 255 (an 8-bit picture
     stored in a 16-bit container keeps its values). Negative samples clip to 0.
     """
-    _, high = im.getextrema()
+    _, high = typing.cast("tuple[float, float]", im.getextrema())  # one band: (low, high)
     peak = 65535 if high > 255 else 255
     width, height = im.size
     out = np.empty((height, width), dtype=np.uint8)

@@ -85,7 +85,7 @@ def _detect(path: Path, slot_kind: str, limits: MediaLimits, reject: _Refuser) -
     return detected
 
 
-def _image(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject) -> dict:
+def _image(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject: _Refuser) -> dict:
     job = {"op": "image", "path": str(src), "dst": str(dst), "max_side": limits.max_image_side}
     job["max_pixels"] = limits.max_image_pixels
     done = _sandboxed(job, limits.probe_timeout_s, limits, reject, detected.label, None)
@@ -98,7 +98,7 @@ def _image(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject
     return facts | {"duration_s": None, "fps": None}
 
 
-def _audio(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject) -> dict:
+def _audio(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject: _Refuser) -> dict:
     facts = _probe(src, detected, ("audio",), limits, reject)
     if not facts["audio"]:
         reject(f"the file is {detected.label} without an audio track")
@@ -106,7 +106,12 @@ def _audio(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject
         reject("its audio track could not be decoded")
     _check_duration(_plan.declared_duration(facts, "audio"), limits.max_audio_s, reject)
     max_s = limits.max_audio_s + _plan.DURATION_SLACK_S
-    job = {"op": "audio", "path": str(src), "demuxer": detected.demuxer, "dst": str(dst)}
+    job: dict[str, object] = {
+        "op": "audio",
+        "path": str(src),
+        "demuxer": detected.demuxer,
+        "dst": str(dst),
+    }
     job["max_s"] = max_s
     done = _sandboxed(job, limits.normalize_timeout_s, limits, reject, detected.label, max_s)
     return {
@@ -119,7 +124,7 @@ def _audio(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject
     }
 
 
-def _video(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject) -> dict:
+def _video(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject: _Refuser) -> dict:
     facts = _probe(src, detected, ("video", "audio"), limits, reject)
     video = facts["video"]
     if not video:
@@ -161,7 +166,7 @@ def _video(src: Path, detected: Detected, dst: Path, limits: MediaLimits, reject
     }
 
 
-def _probe(src: Path, detected: Detected, kinds, limits: MediaLimits, reject) -> dict:
+def _probe(src: Path, detected: Detected, kinds, limits: MediaLimits, reject: _Refuser) -> dict:
     job = {
         "op": "probe",
         "path": str(src),
@@ -173,7 +178,12 @@ def _probe(src: Path, detected: Detected, kinds, limits: MediaLimits, reject) ->
 
 
 def _sandboxed(
-    job: dict, timeout_s: float, limits: MediaLimits, reject, label: str, max_s: float | None
+    job: dict,
+    timeout_s: float,
+    limits: MediaLimits,
+    reject: _Refuser,
+    label: str,
+    max_s: float | None,
 ) -> dict:
     """Run a child job; turn each way it can fail into a refusal a user can act on."""
     try:
@@ -189,7 +199,7 @@ def _sandboxed(
             reject(f"reading it took longer than {timeout_s:g} s")
         if exc.kind == "memory":
             reject(f"reading it needed more than {limits.probe_memory_mb} MB of memory")
-        if exc.kind == "too_long":
+        if exc.kind == "too_long" and max_s is not None:  # only a job given max_s runs long
             reject(f"it runs longer than {max_s - _plan.DURATION_SLACK_S:g} s")
         if exc.kind == "no_frames":
             reject("it has nothing that decodes")

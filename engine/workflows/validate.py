@@ -17,7 +17,7 @@ them against the live registry at startup. It reports what ComfyUI's own
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from engine.errors import BindingInvalid, NodeProblem
 from engine.workflows._schema import (
@@ -45,7 +45,7 @@ _PARAM_TYPES: Mapping[str, frozenset[str]] = {
 }
 
 
-def _is_link(value: Any) -> bool:
+def _is_link(value: Any) -> TypeGuard[list]:
     return (
         isinstance(value, list)
         and len(value) == 2
@@ -58,7 +58,8 @@ def _is_link(value: Any) -> bool:
 class _Checker:
     def __init__(self, prompt: Mapping[str, dict], object_info: Mapping[str, Any], skip: bool):
         self.prompt = prompt
-        self.info = object_info
+        # keyed by class name, looked up by a node's class_type (which may be missing)
+        self.info: Mapping[Any, Any] = object_info
         self.skip_file_lists = skip
         self.problems: list[NodeProblem] = []
         self.specs: dict[str, dict[str, InputSpec]] = {}
