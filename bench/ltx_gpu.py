@@ -352,7 +352,7 @@ class Bench:
         print(f"-- {label} ...", flush=True)
         try:
             record = await run()
-        except Exception as exc:  # one broken mode must not hide the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken mode must not hide the others' figures
             record = {"label": label, "error": f"{type(exc).__name__}: {exc}"}
             print(f"   FAILED: {record['error']}", flush=True)
         else:
@@ -384,18 +384,7 @@ class Bench:
             for i in range(a.warm):
                 await self.step(f"t2v warm {i + 1}", WARM_S, lambda: self.job("t2v", "warm"))
         if a.raw and "t2v" in a.modes and self._time_left() > COLD_S:
-            # Raw ComfyUI loads its own copy of every model: ours go first.
-            await asyncio.to_thread(self.free_models, "ours, before raw ComfyUI")
-            executor = self.raw_executor()
-            await self.step("raw t2v cold", COLD_S, lambda: self.raw(executor, "cold", 0))
-            for i in range(a.warm):
-                await self.step(
-                    f"raw t2v warm {i + 1}",
-                    WARM_S,
-                    lambda i=i: self.raw(executor, "warm", i + 1),
-                )
-            await asyncio.to_thread(self.free_models, "raw ComfyUI's, after its runs", executor)
-            del executor
+            await self.raw_runs()
         for n, mode in enumerate(dev):
             label = f"{mode} first" + (" (models reloaded)" if n == 0 and a.raw else "")
             await self.step(label, COLD_S, lambda m=mode: self.job(m, "first"))
@@ -414,6 +403,20 @@ class Bench:
                     self.skipped.append(f"{mode} warm")
                     continue
                 await self.step(f"{mode} warm", WARM_S, lambda m=mode: self.job(m, "warm"))
+
+    async def raw_runs(self) -> None:
+        """Raw ComfyUI's t2v, cold then warm. It loads its own copy of every model,
+        so ours go first and its own go after."""
+        await asyncio.to_thread(self.free_models, "ours, before raw ComfyUI")
+        executor = self.raw_executor()
+        await self.step("raw t2v cold", COLD_S, lambda: self.raw(executor, "cold", 0))
+        for i in range(self.args.warm):
+            await self.step(
+                f"raw t2v warm {i + 1}",
+                WARM_S,
+                lambda i=i: self.raw(executor, "warm", i + 1),
+            )
+        await asyncio.to_thread(self.free_models, "raw ComfyUI's, after its runs", executor)
 
     async def close(self) -> None:
         await self.store.close()

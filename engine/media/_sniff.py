@@ -48,30 +48,34 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _HEIF_BRANDS |= {b"avis"}
 # Top-level atoms an old QuickTime file may open with instead of `ftyp`.
 _QT_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+# Fixed signatures at offset 0; none is a prefix of another, nor of RIFF or BM.
+_MAGIC: tuple[tuple[bytes | tuple[bytes, ...], Detected], ...] = (
+    (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"\xff\xd8\xff", JPEG),
+    ((b"GIF87a", b"GIF89a"), GIF),
+    ((b"II*\0", b"MM\0*"), TIFF),
+    (b"fLaC", FLAC),
+    (b"OggS", OGG),
+    (b"ID3", MP3),
+    (b"\x1a\x45\xdf\xa3", MATROSKA),
+)
 
 
 def sniff(head: bytes) -> Detected | None:
     """Classify a file by its first `HEAD_BYTES` bytes; None when unknown."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
+    for magic, detected in _MAGIC:
+        if head.startswith(magic):
+            return detected
     if head[:4] == b"RIFF" and len(head) >= 12:
         return {b"WEBP": WEBP, b"WAVE": WAV, b"AVI ": AVI}.get(head[8:12])
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return GIF
     if head.startswith(b"BM") and len(head) >= 14 and head[6:10] == b"\0\0\0\0":
         return BMP
-    if head.startswith((b"II*\0", b"MM\0*")):
-        return TIFF
-    if head.startswith(b"fLaC"):
-        return FLAC
-    if head.startswith(b"OggS"):
-        return OGG
-    if head.startswith(b"ID3"):
-        return MP3
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return MATROSKA
+    return _movie_or_stream(head)
+
+
+def _movie_or_stream(head: bytes) -> Detected | None:
+    """What has no magic at offset 0: ISO BMFF / QuickTime boxes, MPEG-TS packets,
+    bare MPEG audio frames."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         return HEIF if head[8:12] in _HEIF_BRANDS else MP4
     if len(head) >= 8 and head[4:8] in _QT_ATOMS:

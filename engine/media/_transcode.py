@@ -146,17 +146,7 @@ def transcode_mp4(
     ain = container.streams.audio[0] if audio and container.streams.audio else None
     out = av.open(dst, "w", format="mp4", container_options={"movflags": "+faststart"})
     try:
-        vout = out.add_stream("libx264", rate=video.fps)
-        vout.width, vout.height, vout.pix_fmt = video.width, video.height, "yuv420p"
-        vout.codec_context.thread_count = video.threads
-        options = {"preset": video.preset}
-        if video.crf is not None:
-            options["crf"] = str(video.crf)
-        if video.bitrate:
-            vout.bit_rate = video.bitrate
-            options["maxrate"] = str(video.bitrate)
-            options["bufsize"] = str(max(1, int(video.bitrate * video.buffer_s)))
-        vout.codec_context.options = options
+        vout = _add_video_stream(out, video)
         aout = resampler = None
         if ain is not None and audio is not None:
             aout = out.add_stream("aac", rate=audio.rate, layout=audio.layout)
@@ -200,6 +190,25 @@ def transcode_mp4(
         fps=float(video.fps),
         has_audio=samples > 0,
     )
+
+
+def _add_video_stream(
+    out: av.container.OutputContainer, video: VideoSpec
+) -> av.video.stream.VideoStream:
+    """The H.264 output stream: yuv420p at the spec's size and rate, by CRF and/or
+    a capped bitrate."""
+    vout = out.add_stream("libx264", rate=video.fps)
+    vout.width, vout.height, vout.pix_fmt = video.width, video.height, "yuv420p"
+    vout.codec_context.thread_count = video.threads
+    options = {"preset": video.preset}
+    if video.crf is not None:
+        options["crf"] = str(video.crf)
+    if video.bitrate:
+        vout.bit_rate = video.bitrate
+        options["maxrate"] = str(video.bitrate)
+        options["bufsize"] = str(max(1, int(video.bitrate * video.buffer_s)))
+    vout.codec_context.options = options
+    return vout
 
 
 def transcode_wav(container: av.container.InputContainer, dst: str, *, max_s: float) -> float:

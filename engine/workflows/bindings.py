@@ -154,46 +154,58 @@ def coerce(value: Any, current: Any) -> Any:
 
     Strings (as the CLI passes them) are parsed; other values must already fit
     (an integral float may become an int). Raises ValueError when they do not."""
+    # bool first: it is a subclass of int.
     if isinstance(current, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ValueError(f"{value!r} is not a boolean (true/false)")
+        return _coerce_bool(value)
     if isinstance(current, int):
-        # Exporters write a FLOAT input's whole-number value as an int (`0`), so
-        # an int slot also takes a fractional number; ComfyUI checks the rest.
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):
-            return int(value) if value.is_integer() else value
-        if isinstance(value, str):
-            for parse in (int, float):
-                try:
-                    return coerce(parse(value.strip()), current)
-                except ValueError:
-                    continue
-            raise ValueError(f"{value!r} is not a number")
-        raise ValueError(f"{value!r} is not a number")
+        return _coerce_int(value, current)
     if isinstance(current, float):
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                raise ValueError(f"{value!r} is not a number") from None
-        raise ValueError(f"{value!r} is not a number")
+        return _coerce_float(value)
     if isinstance(current, str):
         if isinstance(value, str):
             return value
         raise ValueError(f"{value!r} is not text")
     # An input without a literal type (None, a dict): take the value as given.
     return value
+
+
+def _coerce_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{value!r} is not a boolean (true/false)")
+
+
+def _coerce_int(value: Any, current: int) -> int | float:
+    """Exporters write a FLOAT input's whole-number value as an int (`0`), so an
+    int slot also takes a fractional number; ComfyUI checks the rest."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        for parse in (int, float):
+            try:
+                return coerce(parse(value.strip()), current)
+            except ValueError:
+                continue
+    raise ValueError(f"{value!r} is not a number")
+
+
+def _coerce_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    raise ValueError(f"{value!r} is not a number")
 
 
 def apply_bindings(prompt: Mapping[str, dict], values: Mapping[str, Any]) -> dict:

@@ -26,7 +26,7 @@ from ._commands import (
     USER,
 )
 from ._errors import FakeUsageError
-from ._model import FakeChannel, FakeMember, FakeMessage, FakeRole, FakeUser
+from ._model import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeRole, FakeUser
 from ._world import World
 
 AttachmentSpec = tuple[str, bytes] | tuple[str, bytes, str]
@@ -111,6 +111,38 @@ def _check_value(spec: dict[str, Any], value: Any) -> None:
             raise FakeUsageError(f"option {name!r} length must be in [{lo_len}, {hi_len}]")
 
 
+def _upload_option(
+    w: World, channel: FakeChannel, value: Any, resolved: dict[str, dict[str, Any]]
+) -> str:
+    """Store an attachment option's file as Discord does before the interaction
+    arrives; the option's value is then the attachment's id."""
+    filename, data, *ctype = value
+    a = w.store_attachment(
+        channel.id,
+        filename,
+        data,
+        ctype[0] if ctype else mimetypes.guess_type(filename)[0],
+        ephemeral=True,
+    )
+    resolved.setdefault("attachments", {})[str(a.id)] = P.attachment(a)
+    return str(a.id)
+
+
+def _user_option(
+    w: World,
+    g: FakeGuild | None,
+    value: FakeUser | FakeMember,
+    resolved: dict[str, dict[str, Any]],
+) -> str:
+    """Resolve a user option (with its member in a guild); the value is the id."""
+    u = value.user if isinstance(value, FakeMember) else value
+    resolved.setdefault("users", {})[str(u.id)] = P.user(u)
+    if g is not None and u.id in g.members:
+        member = P.member(g.members[u.id], with_user=False, permissions=w.permissions(g, u.id))
+        resolved.setdefault("members", {})[str(u.id)] = member
+    return str(u.id)
+
+
 def _leaf_options(
     w: World,
     specs: list[dict[str, Any]] | None,
@@ -142,25 +174,9 @@ def _leaf_options(
         if kind == ATTACHMENT:
             if name not in attachments:
                 raise FakeUsageError(f"option {name!r} is an attachment: pass it in attachments=")
-            filename, data, *ctype = value
-            a = w.store_attachment(
-                channel.id,
-                filename,
-                data,
-                ctype[0] if ctype else mimetypes.guess_type(filename)[0],
-                ephemeral=True,
-            )
-            resolved.setdefault("attachments", {})[str(a.id)] = P.attachment(a)
-            value = str(a.id)
+            value = _upload_option(w, channel, value, resolved)
         elif kind in (USER, MENTIONABLE) and isinstance(value, FakeUser | FakeMember):
-            u = value.user if isinstance(value, FakeMember) else value
-            resolved.setdefault("users", {})[str(u.id)] = P.user(u)
-            if g is not None and u.id in g.members:
-                member = P.member(
-                    g.members[u.id], with_user=False, permissions=w.permissions(g, u.id)
-                )
-                resolved.setdefault("members", {})[str(u.id)] = member
-            value = str(u.id)
+            value = _user_option(w, g, value, resolved)
         elif kind in (ROLE, MENTIONABLE) and isinstance(value, FakeRole):
             resolved.setdefault("roles", {})[str(value.id)] = P.role(value)
             value = str(value.id)

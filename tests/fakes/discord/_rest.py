@@ -139,6 +139,33 @@ def _major(request: web.Request) -> str:
     return "+".join(info[k] for k in keys if k in info)
 
 
+def _no_route(request: web.Request) -> tuple[int, Any]:
+    """Discord's 404, or 405 where the path exists with another method."""
+    http_exc = request.match_info.http_exception
+    status = 405 if http_exc is not None and http_exc.status == 405 else 404
+    text = "Method Not Allowed" if status == 405 else "Not Found"
+    return status, {"message": f"{status}: {text}", "code": 0}
+
+
+async def _handle(
+    fake: FakeDiscord, request: web.Request, handler: Handler, path: str
+) -> tuple[int, Any]:
+    """Check the token, run the route's handler; its result (a `Reply`, None for
+    204, or a JSON body) or its `ApiError` becomes the status and body."""
+    try:
+        auth = request.headers.get("Authorization")
+        if not _NO_AUTH.search(path) and auth != f"Bot {fake.token}":
+            raise unauthorized()
+        result = await handler(request)
+    except ApiError as e:
+        return e.status, e.body()
+    if isinstance(result, Reply):
+        return result.status, result.data
+    if result is None:
+        return 204, None
+    return 200, result
+
+
 def make_middleware(fake: FakeDiscord) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -170,24 +197,9 @@ def make_middleware(fake: FakeDiscord) -> Any:
         elif over:
             status, data, extra = too_many(reset_after, "user")
         elif route is None:
-            http_exc = request.match_info.http_exception
-            status = 405 if http_exc is not None and http_exc.status == 405 else 404
-            text = "Method Not Allowed" if status == 405 else "Not Found"
-            data = {"message": f"{status}: {text}", "code": 0}
+            status, data = _no_route(request)
         else:
-            try:
-                auth = request.headers.get("Authorization")
-                if not _NO_AUTH.search(path) and auth != f"Bot {fake.token}":
-                    raise unauthorized()
-                result = await handler(request)
-                if isinstance(result, Reply):
-                    status, data = result.status, result.data
-                elif result is None:
-                    status = 204
-                else:
-                    data = result
-            except ApiError as e:
-                status, data = e.status, e.body()
+            status, data = await _handle(fake, request, handler, path)
         call = RestCall(
             len(fake.requests),
             time.monotonic(),

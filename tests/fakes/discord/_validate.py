@@ -149,6 +149,55 @@ def _file_index(f: UploadedFile, position: int) -> int:
     return int(m.group(1)) if m else position
 
 
+def _content(fields: dict[str, Any]) -> None:
+    """Check `content`; an explicit null clears it, as an empty string."""
+    content = fields.get("content")
+    if content is not None:
+        if not isinstance(content, str):
+            raise form_error(["content"], "BASE_TYPE_STRING", "Must be a string.")
+        if len(content) > MAX_CONTENT:
+            raise form_error(
+                ["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."
+            )
+    elif "content" in fields:
+        fields["content"] = ""
+
+
+def _attachment_entries(
+    spec: Any,
+    by_index: dict[int, UploadedFile],
+    existing_ids: set[int],
+    used: set[int],
+    uploads: list[NewUpload],
+) -> list[int]:
+    """Walk the `attachments` array: an existing id is kept, an upload's index
+    names a new file (added to `uploads`, its index to `used`). Returns the
+    kept ids."""
+    keep: list[int] = []
+    for i, item in enumerate(spec):
+        raw = item.get("id")
+        try:
+            ident = int(raw)
+        except (TypeError, ValueError):
+            raise form_error(
+                ["attachments", i, "id"],
+                "NUMBER_TYPE_COERCE",
+                f"Value {raw!r} is not snowflake.",
+            ) from None
+        if ident in existing_ids:
+            keep.append(ident)
+        elif ident in by_index and ident not in used:
+            used.add(ident)
+            f = by_index[ident]
+            name = item.get("filename") or f.filename
+            uploads.append(NewUpload(f, name, item.get("description")))
+        else:
+            raise form_error(
+                ["attachments", i, "id"], "ATTACHMENT_NOT_FOUND", "Unknown attachment."
+            )
+    return keep
+
+
 def parse_message_body(
     payload: Any,
     files: tuple[UploadedFile, ...],
@@ -163,16 +212,7 @@ def parse_message_body(
     if not isinstance(payload, dict):
         raise ApiError(400, 50035, "Invalid Form Body", {"_errors": []})
     fields = {k: payload[k] for k in _MESSAGE_FIELDS if k in payload}
-    content = fields.get("content")
-    if content is not None:
-        if not isinstance(content, str):
-            raise form_error(["content"], "BASE_TYPE_STRING", "Must be a string.")
-        if len(content) > MAX_CONTENT:
-            raise form_error(
-                ["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."
-            )
-    elif "content" in fields:
-        fields["content"] = ""
+    _content(fields)
     if fields.get("embeds") is not None:
         _embeds(fields["embeds"])
     flags = int(fields.get("flags") or 0)
@@ -190,28 +230,7 @@ def parse_message_body(
     uploads: list[NewUpload] = []
     spec = payload.get("attachments")
     if spec is not None:
-        keep = []
-        for i, item in enumerate(spec):
-            raw = item.get("id")
-            try:
-                ident = int(raw)
-            except (TypeError, ValueError):
-                raise form_error(
-                    ["attachments", i, "id"],
-                    "NUMBER_TYPE_COERCE",
-                    f"Value {raw!r} is not snowflake.",
-                ) from None
-            if ident in existing_ids:
-                keep.append(ident)
-            elif ident in by_index and ident not in used:
-                used.add(ident)
-                f = by_index[ident]
-                name = item.get("filename") or f.filename
-                uploads.append(NewUpload(f, name, item.get("description")))
-            else:
-                raise form_error(
-                    ["attachments", i, "id"], "ATTACHMENT_NOT_FOUND", "Unknown attachment."
-                )
+        keep = _attachment_entries(spec, by_index, existing_ids, used, uploads)
     for i, f in by_index.items():
         if i not in used:
             uploads.append(NewUpload(f, f.filename, None))
