@@ -95,7 +95,7 @@ class ModePreparer:
         if job.id not in self._estimates:
             try:
                 self._estimates[job.id] = estimate_gpu_seconds(self._build(job))
-            except Exception:
+            except Exception:  # noqa: BLE001 - an ETA is a courtesy; prepare() reports the failure
                 self._estimates[job.id] = None
         return self._estimates[job.id]
 

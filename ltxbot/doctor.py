@@ -57,7 +57,7 @@ def _largest_model(settings: Settings) -> int:
         if workflow_path(mode, settings.workflows_dir).is_file():
             try:
                 sizes += [f.size_bytes for f in required_files(mode, settings.workflows_dir)]
-            except Exception:  # an unreadable workflow is reported by the models rows
+            except Exception:  # noqa: BLE001 - an unreadable workflow is reported by the models rows
                 continue
     return max(sizes)
 

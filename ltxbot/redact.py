@@ -37,7 +37,7 @@ def scrub(record: logging.LogRecord) -> logging.LogRecord:
     """Rewrite a record in place: message (with its args), exception, stack."""
     try:
         message = record.getMessage()
-    except Exception:  # a broken format string: logging reports it later
+    except Exception:  # noqa: BLE001 - a broken format string: logging reports it later
         return record
     clean = redact(message)
     if clean != message:

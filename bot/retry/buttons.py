@@ -45,7 +45,7 @@ class RetryButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:retry:{JOB_ID}
     async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
         try:
             await interaction.client.retry_from_interaction(interaction, self.job_id)
-        except Exception as exc:  # every failure becomes an ephemeral message
+        except Exception as exc:  # noqa: BLE001 - a button never crashes: every failure becomes an ephemeral message
             await send_error(interaction, exc)
 
 
@@ -69,7 +69,7 @@ class CancelButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:cancel:{JOB_I
     async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
         try:
             await interaction.client.cancel_from_interaction(interaction, self.job_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as Retry: the user gets the error, ephemeral
             await send_error(interaction, exc)
 
 

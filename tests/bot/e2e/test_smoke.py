@@ -7,14 +7,11 @@ async def test_t2v_smoke(world):
     ix = await fake.slash_command(
         world.alice, world.channel, "ltx", subcommand="t2v", options={"prompt": "a cat", **SMALL}
     )
-    cb = await ix.response()
-    print(cb, ix.latency)
-    msgs = await ix.wait_followups(1, timeout=10)
-    print(msgs[0].content)
+    # A smoke test: each step must complete, and the result must decode.
+    await ix.response()
+    await ix.wait_followups(1, timeout=10)
     result = await fake.wait_for_message(
         lambda m: bool(m.attachments), channel=world.channel, timeout=30
     )
-    print(result.content, decode_mp4(result.attachments[0].data))
+    decode_mp4(result.attachments[0].data)
     await world.drain()
-    for c in fake.requests:
-        print(c.method, c.path, getattr(c, "status", None))
