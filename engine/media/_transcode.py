@@ -109,7 +109,7 @@ def stream_facts(container: av.container.InputContainer) -> dict:
 def first_frames(container: av.container.InputContainer, kinds: tuple[str, ...]) -> dict:
     """Decode until each wanted stream gave one frame. Returns which did, and
     the rotation and real size of the first video frame."""
-    streams = []
+    streams: list[av.stream.Stream] = []
     if "video" in kinds and container.streams.video:
         streams.append(container.streams.video[0])
     if "audio" in kinds and container.streams.audio:
@@ -117,14 +117,13 @@ def first_frames(container: av.container.InputContainer, kinds: tuple[str, ...])
     found: dict = {}
     for n, packet in enumerate(container.demux(*streams)):
         for frame in packet.decode():
-            kind = packet.stream.type
-            if kind == "video" and "video" not in found:
+            if isinstance(frame, av.VideoFrame) and "video" not in found:
                 found["video"] = {
                     "rotation": int(frame.rotation or 0),
                     "width": frame.width,
                     "height": frame.height,
                 }
-            elif kind == "audio":
+            elif isinstance(frame, av.AudioFrame):
                 found.setdefault("audio", {"rate": frame.sample_rate})
         if len(found) == len(streams) or n >= _PROBE_PACKETS:
             break
@@ -158,16 +157,16 @@ def transcode_mp4(
         tb = Fraction(1, 1) / video.fps
         for packet in container.demux(*(s for s in (vin, ain) if s is not None)):
             for frame in packet.decode():
-                if packet.stream is vin:
+                if packet.stream is vin and isinstance(frame, av.VideoFrame):
                     t0 = _check_time(frame, t0, max_s)
                     graph.push(frame)
                     for f in _drain(graph):
                         f.pts, f.time_base = frames, tb
                         frames += 1
                         out.mux(vout.encode(f))
-                elif resampler is not None:
-                    for f in resampler.resample(frame):
-                        samples = _mux_audio(out, aout, f, samples, max_s)
+                elif resampler is not None and isinstance(frame, av.AudioFrame):
+                    for af in resampler.resample(frame):
+                        samples = _mux_audio(out, aout, af, samples, max_s)
         graph.push(None)
         for f in _drain(graph):
             f.pts, f.time_base = frames, tb
@@ -176,9 +175,9 @@ def transcode_mp4(
         if frames == 0:
             raise NoFrames("no video frame decoded")
         out.mux(vout.encode(None))
-        if resampler is not None:
-            for f in resampler.resample(None):
-                samples = _mux_audio(out, aout, f, samples, None)
+        if resampler is not None and aout is not None:  # set together
+            for af in resampler.resample(None):
+                samples = _mux_audio(out, aout, af, samples, None)
             out.mux(aout.encode(None))
     finally:
         out.close()
