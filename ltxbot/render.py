@@ -224,4 +224,5 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
     if done.status is not JobStatus.SUCCEEDED:
         console.print(f"[red]job {done.id} {done.status.value}:[/] {done.error_detail}")
         sys.exit(1)
+    assert done.result_path is not None  # a succeeded job has its result
     return _copy_out(Path(done.result_path), args.out)
