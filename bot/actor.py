@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.admin._perms import is_guild_admin
+from bot.admin.perms import is_guild_admin
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.actor import actor_from_interaction, role_ids_of
-from bot.admin._format import audit_text, clip, quota_text, rules_text, settings_text
-from bot.admin._perms import is_bot_owner
+from bot.admin.format import audit_text, clip, quota_text, rules_text, settings_text
+from bot.admin.perms import is_bot_owner
 from bot.errors import NotBotOwner, NotGuildAdmin
 from engine.errors import ParamInvalid
 from engine.jobs import GuildSettings, QuotaScope

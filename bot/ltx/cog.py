@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot._cooldown import MemberCooldown
 from bot.actor import actor_from_interaction
-from bot.admin._format import clip, quota_text
+from bot.admin.format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import BotCannotPost, GuildOnly, SlowDown

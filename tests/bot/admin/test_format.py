@@ -1,4 +1,4 @@
-from bot.admin._format import audit_text, clip, gpu_time, quota_text, rules_text, settings_text
+from bot.admin.format import audit_text, clip, gpu_time, quota_text, rules_text, settings_text
 from engine.jobs import AuditEntry, GuildSettings, QuotaRule, QuotaScope
 from engine.jobs._quota import QuotaLimit, Usage, evaluate
 

@@ -1,4 +1,4 @@
-from bot.admin._perms import is_bot_owner, is_guild_admin, may_act_on_job
+from bot.admin.perms import is_bot_owner, is_guild_admin, may_act_on_job
 
 
 def test_guild_admin_needs_manage_server_or_administrator_or_owner():
