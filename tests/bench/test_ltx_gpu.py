@@ -62,7 +62,7 @@ def test_node_times_split_samplers_in_run_order():
 
 
 def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
-    from tests.standins.text_node import register, swap_text_encoding
+    from tests.standins.text_node import register, swap_text_encoding, unregister
 
     out = tmp_path / "out"
     args = ltx_gpu.build_parser().parse_args(
@@ -70,11 +70,19 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
     )
     args.width, args.height, args.duration_s = 256, 256, 0.4
     args.warm, args.extra_t2v, args.mode_runs = 1, 0, 1
-    results = asyncio.run(
-        ltx_gpu.measure(
-            args, prompt_hook=swap_text_encoding, on_boot=lambda booted: register(booted.nodes)
+    booted_nodes: list = []
+
+    def on_boot(booted) -> None:
+        register(booted.nodes)
+        booted_nodes.append(booted.nodes)
+
+    try:
+        results = asyncio.run(
+            ltx_gpu.measure(args, prompt_hook=swap_text_encoding, on_boot=on_boot)
         )
-    )
+    finally:
+        for nodes in booted_nodes:
+            unregister(nodes)
     records = results["records"]
     assert [r for r in records if "error" in r] == []
     labels = [r["label"] for r in records]

@@ -109,6 +109,13 @@ def register(nodes_module: Any) -> None:
     nodes_module.NODE_DISPLAY_NAME_MAPPINGS[NODE_NAME] = "LTX-Bot stand-in text encode"
 
 
+def unregister(nodes_module: Any) -> None:
+    """Take the node out again: ComfyUI's registry is process-wide, and a later
+    test that compares it with the pin's `/object_info` must see only upstream."""
+    nodes_module.NODE_CLASS_MAPPINGS.pop(NODE_NAME, None)
+    nodes_module.NODE_DISPLAY_NAME_MAPPINGS.pop(NODE_NAME, None)
+
+
 def _ltxav_clip_sources(prompt: dict[str, Any]) -> dict[tuple[str, int], Any]:
     """`(node id, output index)` of every CLIP that is an LTXAV text encoder,
     directly or through LoraLoaders, mapped to the loader's `ckpt_name`."""

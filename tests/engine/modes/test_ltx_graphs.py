@@ -76,6 +76,7 @@ async def engine_for(settings: Settings):
         eng.preparer = StandInText(eng.preparer)
         yield eng
     finally:
+        text_node.unregister(sys.modules["nodes"])
         await runtime.close()
         await store.close()
 

@@ -55,7 +55,8 @@ def comfy(files):
         )
     )
     text_node.register(booted.nodes)
-    return booted
+    yield booted
+    text_node.unregister(booted.nodes)
 
 
 @pytest.fixture(scope="module")
