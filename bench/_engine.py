@@ -25,7 +25,7 @@ from engine.comfy.boot import boot
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import RuntimeConfig
-from engine.jobs import Job, JobStatus, JobStore
+from engine.jobs import TERMINAL, Job, JobStatus, JobStore
 from engine.modes import Limits, build_workflow, get_mode, parse_params
 from engine.prepare import ModePreparer
 from engine.scheduler import make_scheduler
@@ -73,7 +73,7 @@ def raw_prompt(workflows_dir: Path, params: dict[str, Any], run_id: str) -> dict
 
 
 class Timeline:
-    """JobEvents that timestamps on_started / on_finished and lets callers wait."""
+    """JobEvents that timestamps a job's start and end and lets callers wait."""
 
     def __init__(self) -> None:
         self.started: dict[str, float] = {}
@@ -81,19 +81,13 @@ class Timeline:
         self.jobs: dict[str, Job] = {}
         self._done: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
-    async def on_started(self, job: Job) -> None:
-        self.started[job.id] = time.perf_counter()
-
-    async def on_progress(self, job: Job, progress: Any) -> None:
-        return None
-
-    async def on_finished(self, job: Job) -> None:
-        self.finished[job.id] = time.perf_counter()
-        self.jobs[job.id] = job
-        self._done[job.id].set()
-
-    async def on_requeued(self, job: Job) -> None:
-        return None
+    async def job_changed(self, job: Job, progress: Any = None) -> None:
+        if job.status is JobStatus.RUNNING and progress is None:
+            self.started[job.id] = time.perf_counter()
+        elif job.status in TERMINAL:
+            self.finished[job.id] = time.perf_counter()
+            self.jobs[job.id] = job
+            self._done[job.id].set()
 
     async def wait(self, job_id: str) -> Job:
         await self._done[job_id].wait()
@@ -200,9 +194,8 @@ def make_engine(
         outputs_dir=outputs_dir,
         policy=POLICY,
         caps=QueueCaps(max_queued_per_user=10_000, max_queue_total=10_000),
+        events=(timeline := Timeline()),
     )
-    timeline = Timeline()
-    engine.events = timeline
     return engine, timeline
 
 

@@ -8,7 +8,7 @@ Two paths run the same workflow in the same process, alternately (A B, B A,
 - job path: `Engine.submit` (admission, SQLite insert, scheduler) -> the worker
   task's `process_one` (store.start, prepare, ComfyUI validation, the runtime
   thread, typed events and progress, output collection, moving the result into
-  the data dir, store.succeed) -> `on_finished`. No Discord encode.
+  the data dir, store.succeed) -> `the terminal job change`. No Discord encode.
 - raw: `PromptExecutor.execute` of the same prompt on a plain thread, the
   process-wide executor from `engine.comfy.boot.boot()` (same node cache).
 

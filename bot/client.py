@@ -1,8 +1,9 @@
-"""The Discord client: composition of the frontend's parts, and the JobEvents sink.
+"""The Discord client: composition of the frontend's parts, and the reader of job changes.
 
-`LtxBot(settings, engine, store, ...)` takes every dependency explicitly (the
-app composes it) and sets itself as `engine.events`. Engine events only hand
-job states to the card service and return at once; card edits and deliveries
+`LtxBot(settings, engine, store, ..., changes=...)` takes every dependency
+explicitly (the app composes it); `changes` is the stream of job changes the
+engine writes to (`engine.events.JobChangeStream`, handed to both). Each change
+only hands the job's state to the card service; card edits and deliveries
 run in owned tasks that `close()` cancels and awaits. On startup the bot
 syncs its commands, then finishes what a previous process left: undelivered
 results are delivered (never twice), cards of requeued or card-less jobs are
@@ -11,8 +12,10 @@ brought up to date.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import AsyncIterable
 from typing import Any
 
 import aiohttp
@@ -46,7 +49,7 @@ def default_media_limits(settings: Settings) -> MediaLimits:
 
 
 class LtxBot(commands.Bot):
-    """The ltx-bot Discord client. Implements the engine's `JobEvents`."""
+    """The ltx-bot Discord client; follows the engine's stream of job changes."""
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class LtxBot(commands.Bot):
         throttle: ThrottlePolicy | None = None,
         sync_commands: bool = True,
         guild_ready_timeout: float = 2.0,
+        changes: AsyncIterable[tuple[Job, Any]] | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # guild, channel and role cache: limits, permissions
@@ -96,7 +100,10 @@ class LtxBot(commands.Bot):
         # Unix time the gateway connection was lost (None while connected): for
         # the heartbeat, so the health check fails after a long outage.
         self.gateway_down_since: float | None = None
-        engine.events = self
+        self._changes = changes
+        # The reader of `changes`: it lives as long as the client, so it is not
+        # one of `tasks`, whose idleness means "nothing left to post".
+        self._follower: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -113,6 +120,10 @@ class LtxBot(commands.Bot):
         if self.sync_on_start:
             await self.sync_commands()
         self.tasks.spawn(self._recover(), name="recover")
+        if self._changes is not None and self._follower is None:
+            self._follower = asyncio.get_running_loop().create_task(
+                self._follow(self._changes), name="job-changes"
+            )
 
     async def sync_commands(self) -> None:
         """Register the slash commands: to the dev guild only (instant) or globally."""
@@ -124,6 +135,9 @@ class LtxBot(commands.Bot):
             await self.tree.sync()
 
     async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
         await self.tasks.close()
         if self.http_session is not None:
             await self.http_session.close()
@@ -151,19 +165,16 @@ class LtxBot(commands.Bot):
             if job.card_message_id is None or job.note or near or job.status is JobStatus.RUNNING:
                 self.cards.update(job)
 
-    # --- JobEvents ----------------------------------------------------------------------------
+    # --- job changes -------------------------------------------------------------------------
 
-    async def on_started(self, job: Job) -> None:
-        self.cards.update(job)
-
-    async def on_progress(self, job: Job, progress: Any) -> None:
-        self.cards.update(job, progress)
-
-    async def on_finished(self, job: Job) -> None:
-        self.cards.update(job)
-
-    async def on_requeued(self, job: Job) -> None:
-        self.cards.update(job)
+    async def _follow(self, changes: AsyncIterable[tuple[Job, Any]]) -> None:
+        """Every change the engine reports, in order: the job's card follows it
+        (and delivery, once the job is finished)."""
+        async for job, progress in changes:
+            try:
+                self.cards.update(job, progress)
+            except Exception:  # one bad card must not stop every later one
+                log.exception("card update failed for job %s", job.id)
 
     # --- components (buttons survive restarts; see bot/retry/buttons.py) ------------------
 

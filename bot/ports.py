@@ -22,8 +22,6 @@ class ProgressLike(Protocol):
 
 
 class EnginePort(Protocol):
-    events: Any
-
     async def submit(
         self,
         *,

@@ -8,7 +8,9 @@ progress bar. Progress arrives from the ComfyUI thread as raw runtime events;
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,29 +35,53 @@ class Progress:
 
 
 class JobEvents(Protocol):
-    async def on_started(self, job: Job) -> None: ...
+    """Where the engine reports every change of a job: the job as it now is (its
+    status says what happened: running, back in the queue, finished) and, while
+    it runs, its progress. One method, so a frontend handles every change the
+    same way, and a remote engine can send the same thing over a wire."""
 
-    async def on_progress(self, job: Job, progress: Progress) -> None: ...
-
-    async def on_finished(self, job: Job) -> None: ...
-
-    async def on_requeued(self, job: Job) -> None: ...
+    async def job_changed(self, job: Job, progress: Progress | None = None) -> None: ...
 
 
 class NoEvents:
     """JobEvents that ignores everything (headless use, benchmarks)."""
 
-    async def on_started(self, job: Job) -> None:
+    async def job_changed(self, job: Job, progress: Progress | None = None) -> None:
         return None
 
-    async def on_progress(self, job: Job, progress: Progress) -> None:
-        return None
 
-    async def on_finished(self, job: Job) -> None:
-        return None
+class JobChangeStream:
+    """Job changes as a stream: the engine writes (`job_changed`), one frontend
+    reads (`async for job, progress in stream`).
 
-    async def on_requeued(self, job: Job) -> None:
-        return None
+    Handed to both at construction, so neither holds the other: the engine
+    never waits on Discord, and what the bot sees is exactly what a stream from
+    another machine would carry. Changes that arrive before the reader starts
+    (jobs recovered at startup) wait in order."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[tuple[Job, Progress | None]] = asyncio.Queue()
+        self._handed_out = False
+
+    async def job_changed(self, job: Job, progress: Progress | None = None) -> None:
+        self._queue.put_nowait((job, progress))
+
+    def __aiter__(self) -> AsyncIterator[tuple[Job, Progress | None]]:
+        return self
+
+    async def __anext__(self) -> tuple[Job, Progress | None]:
+        # The reader asking for the next change means it has handled the last.
+        if self._handed_out:
+            self._handed_out = False
+            self._queue.task_done()
+        change = await self._queue.get()
+        self._handed_out = True
+        return change
+
+    async def join(self) -> None:
+        """Wait until the reader has handled every change written so far
+        (graceful shutdown and tests; bound it with `asyncio.timeout`)."""
+        await self._queue.join()
 
 
 class ProgressTracker:

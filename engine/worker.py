@@ -75,6 +75,7 @@ class Engine:
         outputs_dir: Path,
         policy: TimeoutPolicy | None = None,
         caps: QueueCaps | None = None,
+        events: JobEvents | None = None,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -83,7 +84,7 @@ class Engine:
         self.outputs_dir = outputs_dir
         self.policy = policy or TimeoutPolicy()
         self.caps = caps or QueueCaps()
-        self.events: JobEvents = NoEvents()
+        self.events: JobEvents = events or NoEvents()
         self._running: _Running | None = None
         # Unix time after which the running job is far past its budget (heartbeat).
         self.run_deadline: float | None = None
@@ -163,7 +164,7 @@ class Engine:
         guild is not found).
 
         For a running job the returned Job is still `running`; `process_one`
-        records the cancellation and reports it through `on_finished`.
+        records the cancellation and reports it as a job change.
         """
         job = await self.store.owned_job(
             job_id,
@@ -175,7 +176,7 @@ class Engine:
             self.scheduler.remove(job_id)
             cancelled = await self.store.cancel(job_id, note="cancelled while queued")
             if cancelled is not None:
-                await self._notify("on_finished", cancelled)
+                await self._notify(cancelled)
                 return cancelled
             job = await self.store.get(job_id) or job
         if job.status is JobStatus.RUNNING and self.running_job_id == job_id:
@@ -202,7 +203,7 @@ class Engine:
             return await self.store.get(job.id) or job
         cancel = asyncio.Event()
         self._running = _Running(started, cancel, time.time(), self._job_estimate(started))
-        await self._notify("on_started", started)
+        await self._notify(started)
         exec_started: float | None = None
         hung: EngineHung | None = None
 
@@ -221,7 +222,7 @@ class Engine:
             self.run_deadline = time.time() + self.policy.deadline_s(budget)
 
             async def progress(p: Progress) -> None:
-                await self._notify("on_progress", started, p)
+                await self._notify(started, p)
 
             execution = await execute(
                 self.runtime,
@@ -242,7 +243,7 @@ class Engine:
             # The worker is being stopped: the job goes back to the queue.
             requeued = await self.store.requeue(job.id, note=STOP_NOTE)
             if requeued is not None:
-                await self._notify("on_requeued", requeued)
+                await self._notify(requeued)
             raise
         except Cancelled:
             final = await self.store.cancel(job.id, gpu_seconds=spent(), note="cancelled")
@@ -270,7 +271,7 @@ class Engine:
             self._running = None
             self.run_deadline = None
         final = final or await self.store.get(job.id) or started
-        await self._notify("on_finished", final)
+        await self._notify(final)
         if hung is not None:
             raise hung  # nothing more can run in this process (see EngineHung)
         return final
@@ -298,11 +299,11 @@ class Engine:
         source.unlink(missing_ok=True)
         return dest
 
-    async def _notify(self, name: str, *args: Any) -> None:
+    async def _notify(self, job: Job, progress: Progress | None = None) -> None:
         try:
-            await getattr(self.events, name)(*args)
-        except Exception:
-            log.exception("JobEvents.%s failed", name)
+            await self.events.job_changed(job, progress)
+        except Exception:  # a frontend's bug must not end the job or the worker
+            log.exception("JobEvents.job_changed failed for job %s", job.id)
 
     # -- queue views ---------------------------------------------------------------
     @property

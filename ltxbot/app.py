@@ -11,10 +11,12 @@ import contextlib
 import gc
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import BootInfo, RuntimeConfig
+from engine.events import JobChangeStream, JobEvents
 from engine.jobs import JobStore, QueueCaps, Recovery
 from engine.prepare import ModePreparer, check_live_workflows
 from engine.scheduler import make_scheduler
@@ -22,6 +24,9 @@ from engine.timeouts import TimeoutPolicy
 from engine.worker import Engine
 from ltxbot._retention import partial_dirs, remove_partials, retention_forever
 from ltxbot.settings import Settings
+
+if TYPE_CHECKING:  # discord is imported only when the bot runs
+    from bot.client import LtxBot
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +64,17 @@ def timeout_policy(settings: Settings) -> TimeoutPolicy:
 
 
 async def start_engine(
-    settings: Settings, store: JobStore, *, runtime: Runtime | None = None
+    settings: Settings,
+    store: JobStore,
+    *,
+    runtime: Runtime | None = None,
+    events: JobEvents | None = None,
 ) -> tuple[Runtime, Engine]:
     """Boot ComfyUI, check the workflows against it, and build the engine.
 
     `runtime`: an already started one to use (ComfyUI boots once per process,
-    so tests that start several bots in one process share it).
+    so tests that start several bots in one process share it). `events`: where
+    the engine reports job changes (the bot's stream; none when headless).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +95,7 @@ async def start_engine(
         preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
         outputs_dir=settings.outputs_dir,
         policy=timeout_policy(settings),
+        events=events,
         # The one source of the queue caps: the engine's admission uses them,
         # and the bot asks the engine (precheck) rather than reading settings.
         caps=QueueCaps(
@@ -119,7 +130,7 @@ class App:
         self.store: JobStore | None = None
         self.runtime: Runtime | None = None
         self.engine: Engine | None = None
-        self.bot = None
+        self.bot: LtxBot | None = None
         self.boot_info: BootInfo | None = None
         self.recovery: Recovery | None = None
 
@@ -128,33 +139,43 @@ class App:
         settings = self.settings
         self.store = await JobStore.open(settings.db_path)
         remove_partials(partial_dirs(settings))  # left by a crash or a full disk
-        self.runtime, self.engine = await start_engine(settings, self.store)
+        changes = JobChangeStream()  # the engine writes, the bot reads
+        self.runtime, self.engine = await start_engine(settings, self.store, events=changes)
         self.boot_info = self.runtime.info
         self.recovery = await self.engine.recover()
         from bot.client import LtxBot  # discord is imported only when the bot runs
 
-        self.bot = LtxBot(settings, self.engine, self.store, sync_commands=self.sync_commands)
+        self.bot = LtxBot(
+            settings, self.engine, self.store, sync_commands=self.sync_commands, changes=changes
+        )
         freeze_startup_heap()
+
+    def _started(self) -> tuple[JobStore, Engine, LtxBot]:
+        """The parts `start()` made; an error if it has not run."""
+        if self.store is None or self.engine is None or self.bot is None:
+            raise RuntimeError("App.start() has not run")
+        return self.store, self.engine, self.bot
 
     async def serve(self) -> None:
         """Run the engine task and the Discord client until either stops."""
         if self.bot is None or self.engine is None:
             await self.start()
+        store, engine, bot = self._started()
         from ltxbot.startup import check_token
 
         token = check_token(self.settings.discord_token)  # or StartupError
         from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path
 
         async with asyncio.TaskGroup() as group:
-            engine_task = group.create_task(self._run_engine(), name="engine")
+            engine_task = group.create_task(self._run_engine(engine, bot), name="engine")
             # For `ltx-bot doctor --quick` (the container health check): a stale
             # beat from a live process means the event loop is stuck.
-            group.create_task(retention_forever(self.settings, self.store), name="retention")
+            group.create_task(retention_forever(self.settings, store), name="retention")
             beat = group.create_task(
                 beat_forever(heartbeat_path(self.settings.data_dir), status=self._beat_status)
             )
             try:
-                await self._start_bot(token)
+                await self._start_bot(bot, token)
             finally:
                 engine_task.cancel()
                 beat.cancel()
@@ -166,20 +187,22 @@ class App:
             "gateway_down_since": self.bot.gateway_down_since if self.bot else None,
         }
 
-    async def _run_engine(self) -> None:
+    @staticmethod
+    async def _run_engine(engine: Engine, bot: LtxBot) -> None:
         """The engine task. A hung engine ends the bot, once the failed job's
         card has had a few seconds to say so."""
         from engine.errors import EngineHung
 
         try:
-            await self.engine.run_forever()
+            await engine.run_forever()
         except EngineHung:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(HUNG_FLUSH_S):
-                    await self.bot.tasks.wait_idle()
+                    await bot.tasks.wait_idle()
             raise
 
-    async def _start_bot(self, token: str) -> None:
+    @staticmethod
+    async def _start_bot(bot: LtxBot, token: str) -> None:
         """discord.py's client; a failure before the first READY is a startup
         failure (wrong token, gateway down), said in one line by the CLI."""
         import discord
@@ -187,13 +210,13 @@ class App:
         from ltxbot.startup import StartupError
 
         try:
-            await self.bot.start(token)
+            await bot.start(token)
         except discord.LoginFailure:
             raise StartupError("Discord refused the token (401 Unauthorized)") from None
         except discord.PrivilegedIntentsRequired:
             raise StartupError("Discord refused the intents: enable them in the portal") from None
         except Exception as err:
-            if self.bot.is_ready():
+            if bot.is_ready():
                 raise
             raise StartupError(
                 f"lost the Discord gateway before the bot was ready: {type(err).__name__}: {err}"

@@ -202,14 +202,14 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
     store = await JobStore.open(settings.data_dir / "render.sqlite3")
     runtime = None
     try:
-        runtime, engine = await start_engine(settings, store)
         bar = _Bar()
 
         class Events(NoEvents):
-            async def on_progress(self, job, progress: JobProgress) -> None:
-                bar.update(progress)
+            async def job_changed(self, job, progress: JobProgress | None = None) -> None:
+                if progress is not None:
+                    bar.update(progress)
 
-        engine.events = Events()
+        runtime, engine = await start_engine(settings, store, events=Events())
         job = await store.create(
             guild_id=None, channel_id=0, user_id=0, mode=mode,
             params=params.model_dump(mode="json"), inputs=inputs,

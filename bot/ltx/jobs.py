@@ -289,8 +289,7 @@ class JobActions:
         cancelled = await self.bot.engine.cancel(
             job_id, by_user_id=actor.user_id, is_admin=actor.is_admin, guild_id=actor.guild_id
         )
-        self.bot.cards.update(cancelled)
-        return cancelled
+        return cancelled  # its card follows from the engine's job change, once
 
     async def cancel_interaction(
         self, interaction: discord.Interaction, actor: Actor, job_id: str | None

@@ -98,6 +98,8 @@ class QuotaStatus:
         """The refusal to raise, or None when allowed."""
         if self.allowed:
             return None
+        limit: float | None
+        used: float
         if self.reason == "jobs_per_day":
             limit, used = self.limit.jobs_per_day, self.used_jobs
         else:

@@ -31,13 +31,14 @@ from engine.jobs._rows import UNDELIVERED, job_of, marks
 from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_transition
 from engine.jobs.admission import AdmissionMixin, Applicant, QueueCaps
 from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
+from engine.moderation.store import ModerationStoreMixin
 
 __all__ = ["RESTARTED_NOTE", "JobStore"]
 
 _ID_TRIES = 8
 
 
-class JobStore(TransitionsMixin, AdmissionMixin, StoreBase):
+class JobStore(TransitionsMixin, AdmissionMixin, ModerationStoreMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:
@@ -167,7 +168,8 @@ class JobStore(TransitionsMixin, AdmissionMixin, StoreBase):
     ) -> builtins.list[Job]:
         """Jobs in seq order (oldest first unless `newest_first`), filtered by
         any of `statuses` (none: all), user and guild."""
-        where, args = [], []
+        where: builtins.list[str] = []
+        args: builtins.list[str | int] = []
         if statuses:
             where.append(f"status IN ({marks(len(statuses))})")
             args += [JobStatus(s).value for s in statuses]

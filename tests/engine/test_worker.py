@@ -24,25 +24,23 @@ REAL_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
 class Recorder:
-    """JobEvents that keeps what it was told, in order."""
+    """JobEvents that keeps what it was told, in order, named by what happened."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, object]] = []
         self.progress_seen = asyncio.Event()
 
-    async def on_started(self, job: Job) -> None:
-        self.calls.append(("started", job.id, job.status))
-
-    async def on_progress(self, job: Job, progress: Progress) -> None:
-        self.calls.append(("progress", job.id, progress))
-        if progress.fraction > 0:
-            self.progress_seen.set()
-
-    async def on_finished(self, job: Job) -> None:
-        self.calls.append(("finished", job.id, job.status))
-
-    async def on_requeued(self, job: Job) -> None:
-        self.calls.append(("requeued", job.id, job.status))
+    async def job_changed(self, job: Job, progress: Progress | None = None) -> None:
+        if progress is not None:
+            self.calls.append(("progress", job.id, progress))
+            if progress.fraction > 0:
+                self.progress_seen.set()
+        elif job.status is JobStatus.RUNNING:
+            self.calls.append(("started", job.id, job.status))
+        elif job.status is JobStatus.QUEUED:
+            self.calls.append(("requeued", job.id, job.status))
+        else:
+            self.calls.append(("finished", job.id, job.status))
 
     def kinds(self, job_id: str) -> list[str]:
         return [kind for kind, jid, _ in self.calls if jid == job_id]
@@ -83,8 +81,8 @@ def make_engine(store, runtime, tmp_path, workflows=TEST_WORKFLOWS, policy=None)
         preparer=ModePreparer(workflows, runtime.config.input_dir),
         outputs_dir=tmp_path / "outputs",
         policy=policy or TimeoutPolicy(min_s=60, max_s=120),
+        events=Recorder(),
     )
-    engine.events = Recorder()
     return engine
 
 

@@ -22,6 +22,7 @@ import pytest
 from bot.cards._throttle import ThrottlePolicy
 from bot.client import LtxBot
 from engine.comfy.runtime import Runtime
+from engine.events import JobChangeStream
 from engine.jobs import JobStore
 from engine.prepare import check_live_workflows
 from engine.worker import Engine
@@ -102,6 +103,7 @@ class World:
     store: JobStore
     engine: Engine
     bot: LtxBot
+    changes: JobChangeStream
 
     async def drain(self) -> None:
         """Wait until the engine has nothing to run and the bot nothing to post."""
@@ -109,6 +111,7 @@ class World:
             while len(self.engine.scheduler) or self.engine.running_job_id:
                 await self.engine.wait_idle()
                 await asyncio.sleep(0.05)
+            await self.changes.join()
             await self.bot.tasks.wait_idle()
 
 
@@ -156,16 +159,18 @@ async def running_world(
         )
         store = await JobStore.open(tmp_path / "jobs.sqlite3")
         stack.push_async_callback(store.close)
-        _, engine = await ltx_app.start_engine(settings, store, runtime=runtime)
+        changes = JobChangeStream()
+        _, engine = await ltx_app.start_engine(settings, store, runtime=runtime, events=changes)
         await engine.recover()
         bot = LtxBot(
             settings,
             engine,
             store,
+            changes=changes,
             throttle=ThrottlePolicy(min_interval_s=EDIT_INTERVAL_S),
             guild_ready_timeout=0.05,
         )
-        world = World(fake, *cast, settings, store, engine, bot)
+        world = World(fake, *cast, settings, store, engine, bot, changes)
         sessions = len(fake.sessions) + 1
         with fake.patch_discord_py():
             bot_task = asyncio.create_task(bot.start(fake.token), name="bot")
