@@ -49,6 +49,29 @@ def read_stamp(dest: Path) -> dict[str, object] | None:
         return None
 
 
+def kept_from_source(dest: Path, version: str, out: TextIO) -> bool:
+    """True when `dest` is a tree an earlier `setup --source` unpacked, at the
+    pin's version: a later setup without the source keeps it (cloning would
+    need the network the source stood in for). A tree of another version is
+    refused, since the workflows are generated for the pin's nodes."""
+    stamp = read_stamp(dest) if dest.is_dir() else None
+    if stamp is None or not is_comfy_tree(dest):
+        return False
+    found = read_version(dest)
+    if version and found != version:
+        raise SourceError(
+            f"{dest} is ComfyUI {found} unpacked from {stamp.get('source')}; the pin is {version}",
+            f"run setup with a source of the pin (--source or LTXBOT_COMFYUI_SOURCE), "
+            f"or delete {dest} to clone the pin",
+        )
+    print(
+        f"ComfyUI {found} in {dest}, unpacked from {stamp.get('source')}: kept "
+        f"(delete the folder to clone the pin instead).",
+        file=out,
+    )
+    return True
+
+
 def _tree_root(top: Path) -> Path:
     """The ComfyUI tree in an unpacked source: the folder itself, or its only
     subfolder (archives pack one top-level folder, whatever its name)."""

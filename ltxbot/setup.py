@@ -341,6 +341,15 @@ def from_source(source: Path, dest: Path, pin: Pin, *, install: bool, out: TextI
         install_requirements(dest, out)
 
 
+def _kept_from_source(dest: Path, pin: Pin, out: TextIO) -> bool:
+    from ltxbot._setup_source import SourceError, kept_from_source
+
+    try:
+        return kept_from_source(dest, pin.version, out)
+    except SourceError as err:
+        raise SetupFailed("check", str(dest), err.reason, err.fix) from err
+
+
 def setup(
     settings: Settings,
     *,
@@ -364,6 +373,9 @@ def setup(
             verify_own(Path(settings.comfyui_dir), pin, out)
         elif source is not None:
             from_source(Path(source), dest or SETUP_DIR, pin, install=install, out=out)
+        elif _kept_from_source(dest or SETUP_DIR, pin, out):
+            if install:
+                install_requirements(dest or SETUP_DIR, out)
         else:
             repo = os.environ.get(REPO_ENV)
             if install:

@@ -125,3 +125,34 @@ def test_the_cli_reads_the_source_from_the_environment(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "ready in" in done.stdout
     assert (tmp_path / "C" / "execution.py").is_file()
+
+
+def run_setup_without_source(tmp_path: Path, dest: Path, pin: Pin = PIN) -> tuple[int, str]:
+    buf = io.StringIO()
+    s = Settings(_env_file=None, data_dir=tmp_path / "data", comfyui_source=None)
+    rc = setup(s, pin=pin, dest=dest, out=buf, install=False)
+    return rc, buf.getvalue()
+
+
+def test_a_later_setup_without_the_source_keeps_the_unpacked_tree(tmp_path):
+    """A second `./dev test` in a shell without LTXBOT_COMFYUI_SOURCE used to
+    refuse the tree the first one unpacked ("not a git checkout made by ltx-bot
+    setup"), on a machine that cannot clone."""
+    dest = tmp_path / "ComfyUI"
+    assert run_setup(tmp_path, archive_of(tmp_path), dest)[0] == 0
+    (dest / "marker").write_text("kept")
+    rc, out = run_setup_without_source(tmp_path, dest)
+    assert rc == 0, out
+    assert "kept" in out and "unpacked from" in out
+    assert (dest / "marker").read_text() == "kept"
+
+
+def test_a_kept_tree_of_another_version_than_the_pin_is_refused(tmp_path, capsys):
+    dest = tmp_path / "ComfyUI"
+    assert run_setup(tmp_path, archive_of(tmp_path), dest)[0] == 0
+    newer = Pin(repo=PIN.repo, commit="b" * 40, version="0.34.0")
+    rc, _ = run_setup_without_source(tmp_path, dest, newer)
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "is ComfyUI 0.33.0 unpacked from" in err and "the pin is 0.34.0" in err
+    assert (dest / "execution.py").is_file()
