@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from engine import errors as E
+from engine.moderation import Refusal, RefusalReason, RuleInvalid
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +290,23 @@ TABLE: dict[type[E.LtxError], Explain] = {
             + ", ".join(n.replace("_", " ") for n in e.missing)
             + " here."
         ),
+    ),
+    # The refusal never echoes the rule: a member must not learn the list by probing.
+    Refusal: Explain(
+        "Prompt not allowed",
+        "",
+        lambda e: (
+            f"**{e.mode}** is only allowed in age-restricted channels."
+            if e.rule_id is None
+            else "This prompt isn't allowed on this server."
+            if e.reason is RefusalReason.BLOCKED
+            else "This prompt is only allowed in age-restricted channels."
+        ),
+    ),
+    RuleInvalid: Explain(
+        "Rule not usable",
+        "",
+        lambda e: f"The rule `{e.pattern}` can't be used: {e.reason}.",
     ),
 }
 
