@@ -122,6 +122,24 @@ def _image(job: dict) -> dict:
         return {"error": "memory"}
 
 
+def preload_av() -> None:
+    """Import every PyAV submodule now, while the library is still readable.
+
+    PyAV imports some of its modules only when a stream needs them (a
+    subtitle track makes `av.stream` import `av.subtitles`); after the drop
+    to an unprivileged user, a library installed where that user cannot read
+    (a virtualenv under a 0700 folder, a root install under /root) fails
+    there with ModuleNotFoundError, so every input is refused."""
+    import importlib
+    import pkgutil
+
+    import av
+
+    for info in pkgutil.walk_packages(av.__path__, "av."):
+        if info.name.split(".")[1] not in ("datasets", "__main__"):
+            importlib.import_module(info.name)
+
+
 def main() -> int:
     job = json.loads(sys.argv[1])
     _cap(job["memory_mb"], job["cpu_s"], job["fsize_bytes"])
@@ -132,6 +150,8 @@ def main() -> int:
     try:
         import _transcode as t
         import av
+
+        preload_av()
     except (MemoryError, ImportError) as exc:
         print(json.dumps({"error": _load_failure(exc)}), flush=True)
         return 3

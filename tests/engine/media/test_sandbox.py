@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -116,3 +118,28 @@ def test_a_child_out_of_memory_is_refused_and_the_next_input_still_works(
     assert err.value.reason == "reading it needed more than 48 MB of memory"
     stored = ingest(src, "video", store, limits, input_name="video")
     assert stored.kind == "video" and stored.path.is_file()
+
+
+def test_every_pyav_module_is_loaded_before_the_child_drops_privileges():
+    """After the drop to an unprivileged user the library may be unreadable
+    (a venv under a 0700 folder): a module PyAV imports lazily, such as
+    av.subtitles for a stream, must already be loaded. Failed before: every
+    audio and video input was refused in such an install."""
+    code = (
+        "import sys, pkgutil; sys.path.insert(0, 'engine/media'); import _child; "
+        "_child.preload_av(); import av; "
+        "names = [i.name for i in pkgutil.walk_packages(av.__path__, 'av.') "
+        "if i.name.split('.')[1] not in ('datasets', '__main__')]; "
+        "missing = [n for n in names if n not in sys.modules]; "
+        "print(len(names), missing)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-E", "-s", "-c", code],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    count, missing = done.stdout.split(" ", 1)
+    assert int(count) > 10  # the walk found PyAV's modules at all
+    assert missing.strip() == "[]"
