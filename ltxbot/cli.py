@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,25 +81,24 @@ def _configure_logging(settings: Settings, verbose: bool) -> None:
 
 def _run(settings: Settings) -> int:
     from engine.errors import EngineHung
+    from ltxbot._stop import Stopped, stop_on_signal
     from ltxbot.app import App
     from ltxbot.startup import check_discord, check_token, find, startup_error
 
     async def main(token: str) -> None:
-        # SIGTERM (docker stop, systemd) stops the bot the way Ctrl-C does: the
-        # main task is cancelled and everything is closed in order.
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        await check_discord(settings, token)  # before ComfyUI boots: seconds, not minutes
-        app = App(settings)
-        try:
-            await app.serve()
-        finally:
-            await app.close()
+        # SIGTERM (docker stop, systemd) and Ctrl-C stop the bot alike: the step
+        # running is cancelled and everything is closed in order (_stop.py).
+        async with stop_on_signal() as stopper:
+            await stopper.run(check_discord(settings, token))  # seconds, before ComfyUI
+            app = App(settings)
+            try:
+                await stopper.run(app.serve())
+            finally:
+                await app.close()
 
     try:
         asyncio.run(main(check_token(settings.discord_token)))
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except (Stopped, KeyboardInterrupt, asyncio.CancelledError):
         log.info("stopped")
     except BaseException as exc:
         hung = find(exc, EngineHung)
