@@ -22,6 +22,15 @@ class Actor:
     channel_id: int
     role_ids: tuple[int, ...]
     is_admin: bool
+    channel_nsfw: bool = False  # Discord's age restriction of `channel_id`
+
+
+def is_nsfw_channel(channel: object) -> bool:
+    """Discord's age-restricted flag, read now (a thread has its parent's).
+    A channel the bot cannot see (not cached) counts as not restricted, so
+    what needs the flag is refused rather than posted where it may not be."""
+    check = getattr(channel, "is_nsfw", None)
+    return bool(check()) if callable(check) else False
 
 
 def member_is_admin(member: discord.abc.User | None, owner_ids: Collection[int]) -> bool:
@@ -56,6 +65,7 @@ def actor_from_interaction(interaction: discord.Interaction, owner_ids: Collecti
         channel_id=interaction.channel_id or 0,
         role_ids=role_ids_of(user),
         is_admin=admin,
+        channel_nsfw=is_nsfw_channel(interaction.channel),
     )
 
 
@@ -68,4 +78,5 @@ def actor_from_member(
         channel_id=channel_id,
         role_ids=role_ids_of(member),
         is_admin=member_is_admin(member, owner_ids),
+        channel_nsfw=is_nsfw_channel(member.guild.get_channel_or_thread(channel_id)),
     )

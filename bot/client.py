@@ -31,6 +31,8 @@ from bot.delivery.service import Delivery, UploadLimits
 from bot.errors import LtxTree
 from bot.ltx.cog import LtxCog
 from bot.ltx.jobs import JobActions
+from bot.moderation.buttons import ModActionButton, ReportButton
+from bot.moderation.reports import Reports
 from bot.ports import EnginePort
 from bot.retry.buttons import CancelButton, RetryButton
 from bot.retry.cog import RetryCog
@@ -86,6 +88,7 @@ class LtxBot(commands.Bot):
             store=store,
             work_dir=settings.data_dir / "tmp" / "delivery",
             limits=self.upload_limits,
+            screen=engine.screen,
         )
         self.cards = CardService(
             client=self,
@@ -96,6 +99,7 @@ class LtxBot(commands.Bot):
             policy=throttle or ThrottlePolicy(),
         )
         self.jobs = JobActions(self)
+        self.reports = Reports(self)
         self.http_session: aiohttp.ClientSession | None = None
         # Unix time the gateway connection was lost (None while connected): for
         # the heartbeat, so the health check fails after a long outage.
@@ -113,7 +117,7 @@ class LtxBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
-        self.add_dynamic_items(RetryButton, CancelButton)
+        self.add_dynamic_items(RetryButton, CancelButton, ReportButton, ModActionButton)
         await self.add_cog(LtxCog(self))
         await self.add_cog(AdminCog(self))
         await self.add_cog(RetryCog(self))

@@ -298,9 +298,9 @@ TABLE: dict[type[E.LtxError], Explain] = {
         lambda e: (
             f"**{e.mode}** is only allowed in age-restricted channels."
             if e.rule_id is None
-            else "This prompt isn't allowed on this server."
+            else "This prompt matches one of this server's rules, so it can't be queued."
             if e.reason is RefusalReason.BLOCKED
-            else "This prompt is only allowed in age-restricted channels."
+            else "A rule of this server allows this prompt only in age-restricted channels."
         ),
     ),
     RuleInvalid: Explain(

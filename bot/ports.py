@@ -7,7 +7,7 @@ modules type-check without importing the engine's runtime.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from engine.jobs import ANY_GUILD, AnyGuild, Job, QuotaStatus
@@ -33,6 +33,7 @@ class EnginePort(Protocol):
         params: dict[str, Any],
         inputs: dict[str, str],
         retry_of: str | None = None,
+        channel_nsfw: bool = False,
     ) -> Job: ...
 
     async def precheck(
@@ -42,7 +43,19 @@ class EnginePort(Protocol):
         channel_id: int,
         user_id: int,
         role_ids: Sequence[int] = (),
+        mode: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        channel_nsfw: bool = False,
     ) -> QuotaStatus | None: ...
+
+    async def screen(
+        self,
+        *,
+        guild_id: int | None,
+        mode: str,
+        params: Mapping[str, Any],
+        channel_nsfw: bool,
+    ) -> None: ...
 
     async def cancel(
         self,

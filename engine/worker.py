@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from engine.jobs import (
     QuotaStatus,
     Recovery,
 )
+from engine.moderation import user_texts
 from engine.prepare import Prepared, Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
@@ -107,15 +108,39 @@ class Engine:
         channel_id: int,
         user_id: int,
         role_ids: Sequence[int] = (),
+        mode: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        channel_nsfw: bool = False,
     ) -> QuotaStatus | None:
         """Advisory: would `submit` refuse this now? The same disk check and the
         same admission function, with the same caps, but outside the insert's
         transaction, so a pass here can still be refused by `submit` (a
         concurrent submission took the last slot). For refusing before work
-        that would be wasted: an acknowledgement, a download."""
+        that would be wasted: an acknowledgement, a download. Prompt rules are
+        judged when `mode` is given."""
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
-        who = Applicant(guild_id, channel_id, user_id, tuple(role_ids))
+        texts = user_texts(params or {})
+        who = Applicant(guild_id, channel_id, user_id, tuple(role_ids), mode, texts, channel_nsfw)
         return await self.store.admission(who, self.caps)
+
+    async def screen(
+        self,
+        *,
+        guild_id: int | None,
+        mode: str,
+        params: Mapping[str, Any],
+        channel_nsfw: bool,
+    ) -> None:
+        """Raise the Refusal the guild's prompt rules give this job here, if
+        any, from the rules held in memory: for an answer before anything
+        else (the command's acknowledgement, a result's post). `submit`
+        decides again from the database."""
+        if guild_id is None:
+            return
+        guard = await self.store.prompt_guard(guild_id)
+        refusal = guard.check(mode, user_texts(params), channel_nsfw=channel_nsfw)
+        if refusal is not None:
+            raise refusal
 
     async def submit(
         self,
@@ -128,9 +153,10 @@ class Engine:
         params: dict[str, Any],
         inputs: dict[str, str],
         retry_of: str | None = None,
+        channel_nsfw: bool = False,
     ) -> Job:
-        """Admission (pause, ban, channel, caps, quota) and the insert in one
-        transaction (JobStore.create), then enqueue. This is the decision; a
+        """Admission (pause, ban, channel, prompt rules, caps, quota) and the
+        insert in one transaction (JobStore.create), then enqueue. This is the decision; a
         refusal raises its typed error and nothing is stored.
 
         `inputs` maps a media slot to the sha256 of an ingested input file.
@@ -146,6 +172,7 @@ class Engine:
             retry_of=retry_of,
             caps=self.caps,
             role_ids=role_ids,
+            channel_nsfw=channel_nsfw,
         )
         self.scheduler.put(job)
         return job

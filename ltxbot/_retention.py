@@ -1,5 +1,7 @@
-"""Retention for the running bot: an hourly sweep of results, inputs and
-ComfyUI's copies (see `engine.disk.sweep`), sparing what jobs still need."""
+"""Retention for the running bot, hourly: each guild's prompt log past its
+retention (jobs, their results and unused inputs), then a sweep of results,
+inputs and ComfyUI's copies by age and total size (see `engine.disk.sweep`),
+sparing what jobs still need."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from engine.disk import remove_partials, sweep
 from engine.jobs import JobStatus, JobStore
 from ltxbot.settings import Settings
 
-__all__ = ["partial_dirs", "remove_partials", "retention_forever", "sweep_once"]
+__all__ = [
+    "partial_dirs",
+    "purge_logs_once",
+    "remove_partials",
+    "retention_forever",
+    "sweep_once",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +57,36 @@ async def sweep_once(settings: Settings, store: JobStore) -> None:
     )
 
 
+async def purge_logs_once(settings: Settings, store: JobStore) -> int:
+    """Each guild's prompt log past its retention (default 30 days): the jobs
+    go from the database, then their results and the inputs no job still
+    names go from the disk. Returns how many jobs went."""
+    purged = 0
+    for guild_id in await store.log_guilds():
+        days = (await store.moderation_settings(guild_id)).log_retention_s
+        gone = await store.purge_prompt_log(guild_id, days)
+        files = [Path(p) for p in gone.result_paths]
+        for sha in gone.orphaned_inputs:
+            files += (settings.inputs_dir / sha[:2]).glob(f"{sha}.*")
+        for path in files:
+            path.unlink(missing_ok=True)
+        if gone.job_ids:
+            log.info(
+                "prompt log of guild %s: %d jobs past retention deleted",
+                guild_id,
+                len(gone.job_ids),
+            )
+        purged += len(gone.job_ids)
+    return purged
+
+
 async def retention_forever(
     settings: Settings, store: JobStore, interval_s: float = SWEEP_INTERVAL_S
 ) -> None:
     """Never ends the bot: a failed sweep is logged and tried again later."""
     while True:
         try:
+            await purge_logs_once(settings, store)
             await sweep_once(settings, store)
         except Exception:
             log.exception("retention sweep failed")

@@ -1,10 +1,8 @@
 """`/ltxadmin`: per-guild quotas, queue pause, bans, channels, limits, audit log.
 
-A separate top-level command with `default_permissions(manage_guild=True)` and
-`guild_only`, so Discord hides it from regular members. Server owners can
-override command permissions, so every call re-checks Manage Server at run time
-(`_require_admin`), and the global pause re-checks `settings.owner_ids`. Every
-change is written to the guild's audit log. Replies are ephemeral.
+The group and its run-time permission check are in base.py; the moderation
+commands come from bot/moderation. The global pause re-checks
+`settings.owner_ids`. Every change is written to the guild's audit log.
 """
 
 from __future__ import annotations
@@ -13,17 +11,18 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.actor import actor_from_interaction, role_ids_of
-from bot.admin.format import audit_text, clip, quota_text, rules_text, settings_text
+from bot.actor import role_ids_of
+from bot.admin.base import AdminBase
+from bot.admin.format import audit_text, quota_text, rules_text, settings_text
 from bot.admin.perms import is_bot_owner
-from bot.errors import NotBotOwner, NotGuildAdmin
+from bot.errors import NotBotOwner
+from bot.moderation.cog import ModerationCommands
 from engine.errors import ParamInvalid
 from engine.jobs import GuildSettings, QuotaScope
 
 if TYPE_CHECKING:
-    from bot.client import LtxBot
+    pass
 
 Target = discord.Member | discord.Role
 
@@ -36,47 +35,18 @@ def _scope(target: Target | None) -> tuple[QuotaScope, int | None, str]:
     return QuotaScope.USER, target.id, f"user {target.id}"
 
 
-class AdminCog(commands.Cog):
-    admin = app_commands.Group(
-        name="ltxadmin",
-        description="Server settings for the LTX video bot (Manage Server).",
-        default_permissions=discord.Permissions(manage_guild=True),
-        guild_only=True,
-    )
-    quota = app_commands.Group(name="quota", description="Daily quotas.", parent=admin)
+class AdminCog(ModerationCommands):
+    """Every `/ltxadmin` command: these, and those it inherits (see base.py)."""
+
+    quota = app_commands.Group(name="quota", description="Daily quotas.", parent=AdminBase.admin)
     channels = app_commands.Group(
-        name="channels", description="Channels where the bot takes jobs.", parent=admin
+        name="channels", description="Channels where the bot takes jobs.", parent=AdminBase.admin
     )
     limits = app_commands.Group(
-        name="limits", description="Server maxima for duration and resolution.", parent=admin
+        name="limits",
+        description="Server maxima for duration and resolution.",
+        parent=AdminBase.admin,
     )
-
-    def __init__(self, bot: LtxBot) -> None:
-        self.bot = bot
-        self.store = bot.store
-
-    async def _require_admin(self, interaction: discord.Interaction) -> int:
-        """Re-check Manage Server now; returns the guild id."""
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
-        if interaction.guild_id is None or not actor.is_admin:
-            raise NotGuildAdmin(user_id=interaction.user.id)
-        return interaction.guild_id
-
-    async def _audit(
-        self,
-        interaction: discord.Interaction,
-        action: str,
-        target: str | None,
-        guild_id: int | None,
-        **detail: object,
-    ) -> None:
-        await self.store.audit(guild_id, interaction.user.id, action, target, detail)
-
-    @staticmethod
-    async def _reply(interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(
-            clip(text), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
 
     # --- quotas ------------------------------------------------------------------------
 
@@ -93,7 +63,7 @@ class AdminCog(commands.Cog):
         jobs_per_day: app_commands.Range[int, 0, 100_000] | None = None,
         gpu_minutes_per_day: app_commands.Range[float, 0.0, 1_440_000.0] | None = None,
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         if jobs_per_day is None and gpu_minutes_per_day is None:
             raise ParamInvalid(
                 param="jobs_per_day", value=None, allowed="set jobs_per_day and/or gpu_minutes"
@@ -103,7 +73,7 @@ class AdminCog(commands.Cog):
         await self.store.set_quota(
             guild_id, scope, target_id, jobs_per_day=jobs_per_day, gpu_seconds_per_day=gpu_s
         )
-        await self._audit(
+        await self.record_change(
             interaction,
             "quota.set",
             label,
@@ -112,20 +82,20 @@ class AdminCog(commands.Cog):
             gpu_seconds_per_day=gpu_s,
         )
         rules = await self.store.quota_rules(guild_id)
-        await self._reply(interaction, f"Quota set for {label}.\n{rules_text(rules)}")
+        await self.reply(interaction, f"Quota set for {label}.\n{rules_text(rules)}")
 
     @quota.command(name="show", description="Show the quota rules, or where a member stands.")
     @app_commands.describe(member="Show this member's remaining quota instead of the rules.")
     async def quota_show(
         self, interaction: discord.Interaction, member: discord.Member | None = None
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         if member is None:
             text = rules_text(await self.store.quota_rules(guild_id))
         else:
             status = await self.store.quota_status(guild_id, member.id, role_ids_of(member))
             text = f"<@{member.id}>:\n" + quota_text(status, who="They")
-        await self._reply(interaction, text)
+        await self.reply(interaction, text)
 
     @quota.command(
         name="reset", description="Remove the quota rule of the server, a role or a user."
@@ -134,21 +104,23 @@ class AdminCog(commands.Cog):
     async def quota_reset(
         self, interaction: discord.Interaction, target: Target | None = None
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         scope, target_id, label = _scope(target)
         removed = await self.store.clear_quota(guild_id, scope, target_id)
-        await self._audit(interaction, "quota.reset", label, guild_id, removed=removed)
+        await self.record_change(interaction, "quota.reset", label, guild_id, removed=removed)
         text = f"Quota rule for {label} removed." if removed else f"There was no rule for {label}."
-        await self._reply(interaction, text)
+        await self.reply(interaction, text)
 
     # --- queue ---------------------------------------------------------------------------
 
-    @admin.command(name="pause", description="Stop accepting new jobs (queued jobs still run).")
+    @AdminBase.admin.command(
+        name="pause", description="Stop accepting new jobs (queued jobs still run)."
+    )
     @app_commands.describe(everywhere="Pause every server (bot owners only).")
     async def pause(self, interaction: discord.Interaction, everywhere: bool = False) -> None:
         await self._set_paused(interaction, True, everywhere)
 
-    @admin.command(name="resume", description="Accept new jobs again.")
+    @AdminBase.admin.command(name="resume", description="Accept new jobs again.")
     @app_commands.describe(everywhere="Resume the global pause (bot owners only).")
     async def resume(self, interaction: discord.Interaction, everywhere: bool = False) -> None:
         await self._set_paused(interaction, False, everywhere)
@@ -156,25 +128,29 @@ class AdminCog(commands.Cog):
     async def _set_paused(
         self, interaction: discord.Interaction, paused: bool, everywhere: bool
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         action = "pause" if paused else "resume"
         if everywhere:
             if not is_bot_owner(interaction.user.id, self.bot.settings.owner_ids):
                 raise NotBotOwner(user_id=interaction.user.id)
             await self.store.set_global_paused(paused)
-            await self._audit(interaction, f"{action}.global", None, None, from_guild=guild_id)
-            await self._audit(interaction, f"{action}.global", None, guild_id)
+            await self.record_change(
+                interaction, f"{action}.global", None, None, from_guild=guild_id
+            )
+            await self.record_change(interaction, f"{action}.global", None, guild_id)
             where = "every server"
         else:
             await self.store.update_guild_settings(guild_id, paused=paused)
-            await self._audit(interaction, action, None, guild_id)
+            await self.record_change(interaction, action, None, guild_id)
             where = "this server"
         state = "paused: new jobs are refused" if paused else "open again"
-        await self._reply(interaction, f"The queue is {state} on {where}.")
+        await self.reply(interaction, f"The queue is {state} on {where}.")
 
     # --- bans ------------------------------------------------------------------------------
 
-    @admin.command(name="ban", description="Stop a member from queueing jobs on this server.")
+    @AdminBase.admin.command(
+        name="ban", description="Stop a member from queueing jobs on this server."
+    )
     @app_commands.describe(user="The member to ban.", reason="Shown to them when they try.")
     async def ban(
         self,
@@ -182,19 +158,19 @@ class AdminCog(commands.Cog):
         user: discord.User,
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         await self.store.ban(guild_id, user.id, reason=reason)
-        await self._audit(interaction, "ban", f"user {user.id}", guild_id, reason=reason)
-        await self._reply(interaction, f"<@{user.id}> can no longer queue jobs here.")
+        await self.record_change(interaction, "ban", f"user {user.id}", guild_id, reason=reason)
+        await self.reply(interaction, f"<@{user.id}> can no longer queue jobs here.")
 
-    @admin.command(name="unban", description="Let a banned member queue jobs again.")
+    @AdminBase.admin.command(name="unban", description="Let a banned member queue jobs again.")
     @app_commands.describe(user="The member to unban.")
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         removed = await self.store.unban(guild_id, user.id)
-        await self._audit(interaction, "unban", f"user {user.id}", guild_id, removed=removed)
+        await self.record_change(interaction, "unban", f"user {user.id}", guild_id, removed=removed)
         text = f"<@{user.id}> may queue jobs again." if removed else f"<@{user.id}> was not banned."
-        await self._reply(interaction, text)
+        await self.reply(interaction, text)
 
     # --- channels ------------------------------------------------------------------------
 
@@ -220,8 +196,8 @@ class AdminCog(commands.Cog):
 
     @channels.command(name="list", description="Show the channel allow-list.")
     async def channels_list(self, interaction: discord.Interaction) -> None:
-        guild_id = await self._require_admin(interaction)
-        await self._reply(
+        guild_id = await self.require_admin(interaction)
+        await self.reply(
             interaction, self._settings_text(await self.store.guild_settings(guild_id))
         )
 
@@ -233,7 +209,7 @@ class AdminCog(commands.Cog):
         remove: int | None = None,
         clear: bool = False,
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         current = set((await self.store.guild_settings(guild_id)).allowed_channel_ids)
         if clear:
             current.clear()
@@ -244,10 +220,10 @@ class AdminCog(commands.Cog):
         settings = await self.store.update_guild_settings(guild_id, allowed_channel_ids=current)
         action = "channels.clear" if clear else ("channels.allow" if add else "channels.remove")
         target = None if clear else f"channel {add or remove}"
-        await self._audit(
+        await self.record_change(
             interaction, action, target, guild_id, allowed=sorted(settings.allowed_channel_ids)
         )
-        await self._reply(interaction, self._settings_text(settings))
+        await self.reply(interaction, self._settings_text(settings))
 
     # --- limits ----------------------------------------------------------------------------
 
@@ -266,7 +242,7 @@ class AdminCog(commands.Cog):
         max_width: app_commands.Range[int, 0, 8192] | None = None,
         max_height: app_commands.Range[int, 0, 8192] | None = None,
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         given = {
             "max_duration_s": max_duration_s,
             "max_width": max_width,
@@ -276,13 +252,13 @@ class AdminCog(commands.Cog):
         if not changes:
             raise ParamInvalid(param="limits", value=None, allowed="give at least one maximum")
         settings = await self.store.update_guild_settings(guild_id, **changes)
-        await self._audit(interaction, "limits.set", None, guild_id, **changes)
-        await self._reply(interaction, self._settings_text(settings))
+        await self.record_change(interaction, "limits.set", None, guild_id, **changes)
+        await self.reply(interaction, self._settings_text(settings))
 
     @limits.command(name="show", description="Show this server's settings and maxima.")
     async def limits_show(self, interaction: discord.Interaction) -> None:
-        guild_id = await self._require_admin(interaction)
-        await self._reply(
+        guild_id = await self.require_admin(interaction)
+        await self.reply(
             interaction, self._settings_text(await self.store.guild_settings(guild_id))
         )
 
@@ -297,11 +273,11 @@ class AdminCog(commands.Cog):
 
     # --- audit ------------------------------------------------------------------------------
 
-    @admin.command(name="audit", description="The latest admin actions on this server.")
+    @AdminBase.admin.command(name="audit", description="The latest admin actions on this server.")
     @app_commands.describe(count="How many entries to show.")
     async def audit(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 50] = 20
     ) -> None:
-        guild_id = await self._require_admin(interaction)
+        guild_id = await self.require_admin(interaction)
         entries = await self.store.audit_log(guild_id, limit=count)
-        await self._reply(interaction, audit_text(entries))
+        await self.reply(interaction, audit_text(entries))

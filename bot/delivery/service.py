@@ -18,18 +18,31 @@ import contextlib
 import datetime
 import logging
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Protocol
 
 import discord
 
+from bot.actor import is_nsfw_channel
 from bot.delivery._marks import is_result_message, job_marker, result_nonce
-from bot.errors import failure_text
+from bot.errors import failure_text, user_message
 from bot.retry.buttons import RETRY_EMOJI, result_view
 from engine.errors import OutputTooLarge
 from engine.jobs import Job, JobStatus, JobStore
 from engine.media import fit_to_limit, upload_limit
+from engine.moderation import Refusal
 
 log = logging.getLogger(__name__)
+
+
+class Screen(Protocol):
+    """The engine's `screen`: raises the Refusal of the guild's prompt rules."""
+
+    async def __call__(
+        self, *, guild_id: int | None, mode: str, params: Mapping[str, Any], channel_nsfw: bool
+    ) -> None: ...
+
 
 # A result is posted only after its job finished: recovery reads every message
 # from that moment on (however busy the channel), less this much clock skew.
@@ -81,6 +94,13 @@ def failure_reply(job: Job) -> str:
     )
 
 
+def withheld_text(job: Job, refusal: Refusal) -> str:
+    return (
+        f"<@{job.user_id}> your **{job.mode}** video (job {job_marker(job.id)}) is done, but it "
+        f"is not posted: {user_message(refusal)}"
+    )
+
+
 def too_large_text(job: Job, limit: int) -> str:
     return (
         f"<@{job.user_id}> your **{job.mode}** video (job {job_marker(job.id)}) is done, but "
@@ -93,10 +113,17 @@ class Delivery:
     """Posts each finished job's outcome once. Owned by the bot."""
 
     def __init__(
-        self, *, client: discord.Client, store: JobStore, work_dir: Path, limits: UploadLimits
+        self,
+        *,
+        client: discord.Client,
+        store: JobStore,
+        work_dir: Path,
+        limits: UploadLimits,
+        screen: Screen | None = None,
     ) -> None:
         self._client = client
         self._store = store
+        self._screen = screen
         self._work_dir = work_dir
         self.limits = limits
         self._locks: dict[str, asyncio.Lock] = {}
@@ -188,11 +215,34 @@ class Delivery:
                 return message
         return None
 
+    async def _withheld(self, job: Job) -> Refusal | None:
+        """The refusal the guild's rules give the job in its channel as it is
+        now: a channel can stop being age-restricted while its job runs."""
+        if self._screen is None or job.guild_id is None:
+            return None
+        nsfw = is_nsfw_channel(self._client.get_channel(job.channel_id))
+        try:
+            await self._screen(
+                guild_id=job.guild_id, mode=job.mode, params=job.params, channel_nsfw=nsfw
+            )
+        except Refusal as refusal:
+            return refusal
+        return None
+
     async def _post_video(
         self, channel: discord.PartialMessageable, job: Job, card_id: int | None
     ) -> discord.Message:
         limit = self.limits.for_guild(job.guild_id)
         mentions = discord.AllowedMentions(users=[discord.Object(job.user_id)])
+        refusal = await self._withheld(job)
+        if refusal is not None:
+            log.warning("job %s: result withheld (%s)", job.id, refusal.describe())
+            return await channel.send(
+                withheld_text(job, refusal),
+                reference=self._reference(job, card_id),  # type: ignore[arg-type]  # see _reference
+                allowed_mentions=mentions,
+                nonce=result_nonce(job.id),
+            )
         for shrink in (0, 1):
             try:
                 path = await self.fit(job, limit, shrink=shrink)

@@ -21,7 +21,7 @@ from discord.app_commands import Choice
 from discord.ext import commands
 
 from bot._cooldown import MemberCooldown
-from bot.actor import actor_from_interaction
+from bot.actor import actor_from_interaction, is_nsfw_channel
 from bot.admin.format import clip, quota_text
 from bot.cards._render import render_card
 from bot.delivery.service import is_too_large
@@ -74,7 +74,7 @@ class LtxCog(commands.Cog):
         if missing:
             raise BotCannotPost(missing=missing)
         limits = await jobs.limits_for(actor.guild_id)
-        parse_params(mode, raw, limits)
+        await jobs.screen(actor, mode, parse_params(mode, raw, limits))  # prompt rules
         jobs.check_attachments(mode, attachments)
         # The acknowledgement never waits on job-store queries: under a burst
         # they queue behind other users' writes. The deferral is ephemeral, so
@@ -86,7 +86,7 @@ class LtxCog(commands.Cog):
             jobs.acks.acknowledged()
         await jobs.acks.wait()
         async with jobs.intake:
-            await jobs.admit(actor)
+            await jobs.admit(actor, mode, parse_params(mode, raw, limits))
             # Now the slow part: CDN URLs expire, so the files are fetched right away.
             inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
         params = parse_params(
@@ -160,6 +160,13 @@ class LtxCog(commands.Cog):
                 ephemeral=True,
             )
             return
+        # Judged by the rules and the channel's age restriction as they are now.
+        await self.bot.engine.screen(
+            guild_id=found.guild_id,
+            mode=found.mode,
+            params=found.params,
+            channel_nsfw=is_nsfw_channel(interaction.channel),
+        )
         wait = self._shows.hit(interaction.user.id, time.monotonic())
         if wait:
             raise SlowDown(what="re-post a video with /ltx show", retry_after_s=wait)

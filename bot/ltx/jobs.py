@@ -22,7 +22,7 @@ import aiohttp
 import discord
 from pydantic import BaseModel
 
-from bot.actor import Actor, actor_from_interaction, actor_from_member
+from bot.actor import Actor, actor_from_interaction, actor_from_member, is_nsfw_channel
 from bot.errors import GuildOnly
 from bot.ltx._params import retry_params
 from bot.ltx._visible import is_cdn_url
@@ -91,11 +91,14 @@ class JobActions:
             return limits
         return (await self.store.guild_settings(guild_id)).tighten(limits)
 
-    async def admit(self, actor: Actor) -> None:
-        """Raise the refusal (disk, paused, banned, channel, queue caps, quota),
-        if any. Advisory: the engine's precheck, the same function and caps
-        the submit's transaction decides with, run early so a refused user
-        waits for no download. A pass is not a promise (see Engine.precheck)."""
+    async def admit(
+        self, actor: Actor, mode: str | None = None, params: BaseModel | None = None
+    ) -> None:
+        """Raise the refusal (disk, paused, banned, channel, prompt rules when
+        `mode` is given, queue caps, quota), if any. Advisory: the engine's
+        precheck, the same function and caps the submit's transaction decides
+        with, run early so a refused user waits for no download. A pass is not
+        a promise (see Engine.precheck)."""
         if actor.guild_id is None:
             raise GuildOnly()
         await self.bot.engine.precheck(
@@ -103,6 +106,19 @@ class JobActions:
             channel_id=actor.channel_id,
             user_id=actor.user_id,
             role_ids=actor.role_ids,
+            mode=mode,
+            params=None if params is None else params.model_dump(mode="json"),
+            channel_nsfw=actor.channel_nsfw,
+        )
+
+    async def screen(self, actor: Actor, mode: str, params: BaseModel) -> None:
+        """Raise the Refusal of the guild's prompt rules, from memory: called
+        before the acknowledgement, so a refused prompt is answered at once."""
+        await self.bot.engine.screen(
+            guild_id=actor.guild_id,
+            mode=mode,
+            params=params.model_dump(mode="json"),
+            channel_nsfw=actor.channel_nsfw,
         )
 
     def check_attachments(self, mode: str, attachments: Mapping[str, discord.Attachment]) -> None:
@@ -221,6 +237,7 @@ class JobActions:
             params=params.model_dump(mode="json"),
             inputs={slot: stored.sha256 for slot, stored in inputs.items()},
             retry_of=retry_of,
+            channel_nsfw=actor.channel_nsfw,
         )
 
     # --- retry ------------------------------------------------------------------------------
@@ -248,13 +265,15 @@ class JobActions:
             limits,
             {slot: MediaInfo.of(s) for slot, s in inputs.items()},
         )
-        # The new job goes where the old one was, not where the reaction was.
+        # The new job goes where the old one was, not where the reaction was,
+        # and is judged by that channel's age restriction as it is now.
         where = Actor(
             user_id=actor.user_id,
             guild_id=actor.guild_id,
             channel_id=old.channel_id,
             role_ids=actor.role_ids,
             is_admin=actor.is_admin,
+            channel_nsfw=is_nsfw_channel(self.bot.get_channel(old.channel_id)),
         )
         return await self.submit(where, old.mode, params, inputs, retry_of=old.id)
 

@@ -16,6 +16,7 @@ import discord
 from discord import ui
 
 from bot.errors import send_error
+from bot.moderation.buttons import ReportButton
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -77,6 +78,7 @@ def result_view(job_id: str) -> ui.View:
     """The components of a result message."""
     view = ui.View(timeout=None)
     view.add_item(RetryButton(job_id))
+    view.add_item(ReportButton(job_id))
     return view
 
 

@@ -1,9 +1,10 @@
 """May this user queue a job here, now? Decided once, with the insert.
 
 `AdmissionMixin._admit` is the whole decision, in a fixed order: the refusals
-a user can do nothing about first (paused, banned, wrong channel), the ones
-that pass with time last (queue full, quota). Each refusal is a typed error
-from engine.errors carrying its data. `JobStore.create(caps=...)` runs it in
+a user can do nothing about first (paused, banned, wrong channel, a prompt
+the guild's rules refuse here), the ones that pass with time last (queue
+full, quota). Each refusal is a typed error from engine.errors carrying its
+data. `JobStore.create(caps=...)` runs it in
 the same BEGIN IMMEDIATE transaction as the INSERT, so simultaneous
 submissions cannot both take a user's last slot: the caps and quotas hold
 exactly, across tasks and across connections.
@@ -38,6 +39,7 @@ from engine.jobs._quota import QuotaStatus
 from engine.jobs._quota_store import QuotaStoreMixin
 from engine.jobs._rows import job_of
 from engine.jobs.model import Job
+from engine.moderation.store import ModerationStoreMixin
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,18 @@ class QueueCaps:
 
 @dataclass(frozen=True)
 class Applicant:
-    """Who asks for a job, and where: what admission decides on."""
+    """Who asks for a job, and where: what admission decides on. `mode` and
+    `texts` (the prompt and negative prompt) are what the guild's prompt
+    rules judge, for a channel that is age-restricted or not; with no mode
+    (an early check before the parameters are known) rules are skipped."""
 
     guild_id: int | None
     channel_id: int
     user_id: int
     role_ids: tuple[int, ...] = ()
+    mode: str | None = None
+    texts: tuple[str, ...] = ()
+    channel_nsfw: bool = False
 
 
 class AnyGuild(Enum):
@@ -90,7 +98,7 @@ def check_owner(
     return job
 
 
-class AdmissionMixin(QuotaStoreMixin, AdminStoreMixin):
+class AdmissionMixin(QuotaStoreMixin, AdminStoreMixin, ModerationStoreMixin):
     """Part of JobStore: the admission decision and job ownership."""
 
     async def _count_queued(self, *, user_id: int | None, guild_id: int | None) -> int:
@@ -125,6 +133,11 @@ class AdmissionMixin(QuotaStoreMixin, AdminStoreMixin):
                     channel_id=who.channel_id,
                     allowed_channel_ids=tuple(sorted(settings.allowed_channel_ids)),
                 )
+            if who.mode is not None:
+                guard = await self._prompt_guard(guild_id)
+                refusal = guard.check(who.mode, who.texts, channel_nsfw=who.channel_nsfw)
+                if refusal is not None:
+                    raise refusal
         if await self._count_queued(user_id=user_id, guild_id=None) >= caps.max_queued_per_user:
             raise QueueFull(scope="user", cap=caps.max_queued_per_user)
         per_guild = caps.max_queued_per_guild

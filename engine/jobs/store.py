@@ -31,14 +31,14 @@ from engine.jobs._rows import UNDELIVERED, job_of, marks
 from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_transition
 from engine.jobs.admission import AdmissionMixin, Applicant, QueueCaps
 from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
-from engine.moderation.store import ModerationStoreMixin
+from engine.moderation.guard import user_texts
 
 __all__ = ["RESTARTED_NOTE", "JobStore"]
 
 _ID_TRIES = 8
 
 
-class JobStore(TransitionsMixin, AdmissionMixin, ModerationStoreMixin, StoreBase):
+class JobStore(TransitionsMixin, AdmissionMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:
@@ -47,6 +47,7 @@ class JobStore(TransitionsMixin, AdmissionMixin, ModerationStoreMixin, StoreBase
         self._clock = clock
         self._lock = asyncio.Lock()
         self._guild_cache = {}
+        self._guard_cache = {}
 
     @classmethod
     async def open(
@@ -101,6 +102,7 @@ class JobStore(TransitionsMixin, AdmissionMixin, ModerationStoreMixin, StoreBase
         retry_of: str | None = None,
         caps: QueueCaps | None = None,
         role_ids: Sequence[int] = (),
+        channel_nsfw: bool = False,
     ) -> Job:
         """Insert a queued job. `params` must be JSON-serialisable and hold the
         resolved seed; `inputs` maps a media slot to the sha256 of a stored
@@ -109,10 +111,21 @@ class JobStore(TransitionsMixin, AdmissionMixin, ModerationStoreMixin, StoreBase
         With `caps`, this is also the admission decision (admission.py): pause,
         ban, channel, caps and quota are checked in the same BEGIN IMMEDIATE
         transaction as the INSERT, and a refusal raises its typed error with
-        nothing inserted. Without, the job is inserted as asked (tests, tools)."""
+        nothing inserted; so are the guild's prompt rules, on the prompt and
+        negative prompt in `params`, for a channel that is age-restricted or
+        not (`channel_nsfw`). Without, the job is inserted as asked (tests,
+        tools)."""
         params_json = json.dumps(dict(params), sort_keys=True)
         inputs_json = json.dumps({str(k): str(v) for k, v in inputs.items()}, sort_keys=True)
-        who = Applicant(guild_id, channel_id, user_id, tuple(role_ids))
+        who = Applicant(
+            guild_id,
+            channel_id,
+            user_id,
+            tuple(role_ids),
+            mode=mode,
+            texts=user_texts(params),
+            channel_nsfw=channel_nsfw,
+        )
         async with self._write():
             if retry_of is not None and not await self._fetch(
                 "SELECT 1 FROM jobs WHERE id = ?", [retry_of]

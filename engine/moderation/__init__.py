@@ -6,6 +6,7 @@ frozen rows it returns. Nothing here knows Discord: the bot passes in what a
 channel is (`channel_nsfw`) and renders the refusals and reports itself.
 """
 
+from engine.moderation.guard import USER_TEXT_FIELDS, PromptGuard, user_texts
 from engine.moderation.model import (
     DEFAULT_LOG_RETENTION_DAYS,
     ModerationSettings,
@@ -34,9 +35,11 @@ from engine.moderation.store import ModerationStoreMixin
 __all__ = [
     "DEFAULT_LOG_RETENTION_DAYS",
     "MAX_PATTERN_CHARS",
+    "USER_TEXT_FIELDS",
     "Match",
     "ModerationSettings",
     "ModerationStoreMixin",
+    "PromptGuard",
     "PromptLogEntry",
     "PromptRule",
     "PurgedJobs",
@@ -51,5 +54,6 @@ __all__ = [
     "check_prompt",
     "normalize",
     "test_rule",
+    "user_texts",
     "validate_rule",
 ]

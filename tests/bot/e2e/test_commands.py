@@ -68,6 +68,17 @@ async def test_synced_tree_has_typed_described_bounded_options(world):
     assert admin["dm_permission"] is False  # guild only
     groups = {o["name"]: o["type"] for o in admin["options"]}
     assert groups["quota"] == SUB_COMMAND_GROUP and groups["pause"] == SUB_COMMAND
+    assert groups["rule"] == SUB_COMMAND_GROUP
+    assert {"agegate", "reports", "log", "retention", "audit"} <= set(groups)
+    rule = {o["name"]: o for o in admin["options"] if o["name"] == "rule"}["rule"]
+    assert {o["name"] for o in rule["options"]} == {"add", "remove", "list", "test"}
+
+    def described(option: dict, path: str) -> None:
+        assert option["description"], path
+        for child in option.get("options", []):
+            described(child, f"{path} {child['name']}")
+
+    described(admin, "ltxadmin")  # every group, subcommand and option
 
 
 async def test_bad_values_are_refused_ephemerally_before_any_acknowledgement(world):
@@ -147,7 +158,7 @@ async def test_show_brings_back_a_result_with_its_retry_button(world):
     (msg,) = await ix.wait_followups(1, timeout=20)
     assert not msg.ephemeral and f"`{job_id}`" in msg.content
     assert _media.decode_mp4(msg.attachments[0].data)["video_codec"] == "h264"
-    assert custom_ids(msg.components) == [f"ltx:retry:{job_id}"]
+    assert custom_ids(msg.components) == [f"ltx:retry:{job_id}", f"ltx:report:{job_id}"]
 
     text = await reply_text(await run_command(world, world.alice, "show", {"job": "nope1234"}))
     assert "no job `nope1234`" in text

@@ -56,6 +56,7 @@ class FakeChannel:
     guild_id: int | None = None
     position: int = 0
     recipient_id: int | None = None
+    nsfw: bool = False  # Discord's age-restricted flag
     # Permission overwrites: target id -> (type 0 role / 1 member, allow, deny).
     overwrites: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 

@@ -111,7 +111,7 @@ def channel(
             for target, (kind, allow, deny) in c.overwrites.items()
         ],
         "parent_id": None,
-        "nsfw": False,
+        "nsfw": c.nsfw,
         "topic": None,
         "last_message_id": None,
         "rate_limit_per_user": 0,

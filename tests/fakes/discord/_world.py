@@ -197,6 +197,11 @@ class World(Messages):
         channel.overwrites[target.id] = (kind, to_bits(allow), to_bits(deny))
         self._emit("CHANNEL_UPDATE", P.channel(channel), INTENT_GUILDS)
 
+    def set_nsfw(self, channel: FakeChannel, nsfw: bool = True) -> None:
+        """Mark `channel` age-restricted (or not) and tell the bot (CHANNEL_UPDATE)."""
+        channel.nsfw = nsfw
+        self._emit("CHANNEL_UPDATE", P.channel(channel), INTENT_GUILDS)
+
     def bot_permissions(self, channel: FakeChannel) -> int:
         g = self.guild_of(channel)
         return ALL if g is None else self.permissions(g, self.bot.id, channel)
