@@ -55,6 +55,7 @@ class EnginePort(Protocol):
         mode: str,
         params: Mapping[str, Any],
         channel_nsfw: bool,
+        asked_by: tuple[int, int] | None = None,
     ) -> None: ...
 
     async def cancel(

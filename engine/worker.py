@@ -43,7 +43,7 @@ from engine.jobs import (
     QuotaStatus,
     Recovery,
 )
-from engine.moderation import user_texts
+from engine.moderation import Refusal, user_texts
 from engine.prepare import Prepared, Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
@@ -121,7 +121,11 @@ class Engine:
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
         texts = user_texts(params or {})
         who = Applicant(guild_id, channel_id, user_id, tuple(role_ids), mode, texts, channel_nsfw)
-        return await self.store.admission(who, self.caps)
+        try:
+            return await self.store.admission(who, self.caps)
+        except Refusal as refusal:
+            await self._log_refusal(refusal, who, params or {})
+            raise
 
     async def screen(
         self,
@@ -130,17 +134,41 @@ class Engine:
         mode: str,
         params: Mapping[str, Any],
         channel_nsfw: bool,
+        asked_by: tuple[int, int] | None = None,
     ) -> None:
         """Raise the Refusal the guild's prompt rules give this job here, if
         any, from the rules held in memory: for an answer before anything
         else (the command's acknowledgement, a result's post). `submit`
-        decides again from the database."""
+        decides again from the database. `asked_by` (user id, channel id):
+        this is a member asking for a new job, so a refusal goes in the
+        prompt log."""
         if guild_id is None:
             return
         guard = await self.store.prompt_guard(guild_id)
         refusal = guard.check(mode, user_texts(params), channel_nsfw=channel_nsfw)
-        if refusal is not None:
-            raise refusal
+        if refusal is None:
+            return
+        if asked_by is not None:
+            who = Applicant(guild_id, asked_by[1], asked_by[0], mode=mode)
+            await self._log_refusal(refusal, who, params)
+        raise refusal
+
+    async def _log_refusal(
+        self, refusal: Refusal, who: Applicant, params: Mapping[str, Any]
+    ) -> None:
+        """One line in the prompt log per refused attempt: an attempt ends at
+        its first refusal, whichever check gave it."""
+        if who.guild_id is None or who.mode is None:
+            return
+        log.info("prompt refused for user %s: %s", who.user_id, refusal.describe())
+        await self.store.record_refusal(
+            guild_id=who.guild_id,
+            channel_id=who.channel_id,
+            user_id=who.user_id,
+            mode=who.mode,
+            params=params,
+            refusal=refusal,
+        )
 
     async def submit(
         self,
@@ -162,18 +190,24 @@ class Engine:
         `inputs` maps a media slot to the sha256 of an ingested input file.
         """
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
-        job = await self.store.create(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            mode=mode,
-            params=params,
-            inputs=inputs,
-            retry_of=retry_of,
-            caps=self.caps,
-            role_ids=role_ids,
-            channel_nsfw=channel_nsfw,
-        )
+        try:
+            job = await self.store.create(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                user_id=user_id,
+                mode=mode,
+                params=params,
+                inputs=inputs,
+                retry_of=retry_of,
+                caps=self.caps,
+                role_ids=role_ids,
+                channel_nsfw=channel_nsfw,
+            )
+        except Refusal as refusal:
+            await self._log_refusal(
+                refusal, Applicant(guild_id, channel_id, user_id, mode=mode), params
+            )
+            raise
         self.scheduler.put(job)
         return job
 

@@ -119,6 +119,7 @@ class JobActions:
             mode=mode,
             params=params.model_dump(mode="json"),
             channel_nsfw=actor.channel_nsfw,
+            asked_by=(actor.user_id, actor.channel_id),
         )
 
     def check_attachments(self, mode: str, attachments: Mapping[str, discord.Attachment]) -> None:

@@ -62,11 +62,14 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def log_line(e: PromptLogEntry) -> str:
-    ended = e.status.value + (f" ({e.error_code})" if e.error_code else "")
+    if e.status is None:  # a prompt a rule refused: it never became a job
+        what = f"⛔ {e.refusal or 'refused'}"
+    else:
+        what = f"`{e.job_id}` · {e.status.value}" + (f" ({e.error_code})" if e.error_code else "")
     prompt = discord.utils.escape_markdown(_shorten(e.prompt, PROMPT_SHOWN))
     return (
         f"<t:{int(e.created_at)}:f> <@{e.user_id}> in <#{e.channel_id}> · {e.mode} · "
-        f"`{e.job_id}` · {ended}\n> {prompt}"
+        f"{what}\n> {prompt}"
     )
 
 

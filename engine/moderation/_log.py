@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from engine.moderation.model import (
     Report,
     ReportStatus,
 )
+from engine.moderation.rules import Refusal, RefusalReason
 
 MAX_LOG_PAGE = 100
 _CHUNK = 500  # bound parameters per statement, well under SQLite's limit
@@ -59,6 +60,11 @@ def _log_entry_of(r: sqlite3.Row) -> PromptLogEntry:
 
     params = json.loads(r["params"])
     negative = params.get("negative_prompt")
+    refusal = None
+    if r["reason"] is not None:
+        refusal = Refusal(
+            rule_id=r["rule_id"], reason=RefusalReason(r["reason"]), mode=r["mode"]
+        ).describe()
     return PromptLogEntry(
         job_id=r["id"],
         guild_id=r["guild_id"],
@@ -67,10 +73,11 @@ def _log_entry_of(r: sqlite3.Row) -> PromptLogEntry:
         mode=r["mode"],
         prompt=str(params.get("prompt") or ""),
         negative_prompt=None if negative is None else str(negative),
-        status=JobStatus(r["status"]),
+        status=None if r["status"] is None else JobStatus(r["status"]),
         error_code=r["error_code"],
         created_at=float(r["created_at"]),
         finished_at=None if r["finished_at"] is None else float(r["finished_at"]),
+        refusal=refusal,
     )
 
 
@@ -190,29 +197,59 @@ class ReportsAndLogMixin:
         limit: int = 20,
         offset: int = 0,
     ) -> tuple[PromptLogEntry, ...]:
-        """This guild's jobs, newest first, optionally one user's; `limit`
-        (1..MAX_LOG_PAGE) entries after skipping `offset`."""
+        """This guild's jobs and refused prompts, newest first, optionally one
+        user's; `limit` (1..MAX_LOG_PAGE) entries after skipping `offset`."""
         if not 1 <= limit <= MAX_LOG_PAGE or offset < 0:
             raise ValueError(f"limit must be 1..{MAX_LOG_PAGE} and offset >= 0")
-        sql = (
-            "SELECT id, guild_id, user_id, channel_id, mode, params, status, error_code,"
-            " created_at, finished_at FROM jobs WHERE guild_id = ?"
-        )
-        args: list[Any] = [guild_id]
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            args.append(user_id)
+        who = "" if user_id is None else " AND user_id = ?"
+        one = [guild_id] if user_id is None else [guild_id, user_id]
+        sql = f"""
+            SELECT id, guild_id, user_id, channel_id, mode, params, status, error_code,
+                   created_at, finished_at, NULL AS rule_id, NULL AS reason, seq AS ord
+            FROM jobs WHERE guild_id = ?{who}
+            UNION ALL
+            SELECT NULL, guild_id, user_id, channel_id, mode, params, NULL, NULL,
+                   at, at, rule_id, reason, id
+            FROM prompt_refusals WHERE guild_id = ?{who}
+            ORDER BY created_at DESC, ord DESC LIMIT ? OFFSET ?
+        """
         async with self._read():
-            rows = await self._fetch(
-                sql + " ORDER BY seq DESC LIMIT ? OFFSET ?", [*args, limit, offset]
-            )
+            rows = await self._fetch(sql, [*one, *one, limit, offset])
         return tuple(_log_entry_of(r) for r in rows)
 
+    async def record_refusal(
+        self: StoreLike,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        mode: str,
+        params: Mapping[str, Any],
+        refusal: Refusal,
+    ) -> None:
+        """Keep a refused prompt for the log (it never became a job)."""
+        async with self._write():
+            await self._exec(
+                "INSERT INTO prompt_refusals (guild_id, channel_id, user_id, mode, params,"
+                " rule_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    guild_id,
+                    channel_id,
+                    user_id,
+                    mode,
+                    json.dumps(dict(params), sort_keys=True),
+                    refusal.rule_id,
+                    refusal.reason.value,
+                    self._now(),
+                ],
+            )
+
     async def log_guilds(self: StoreLike) -> tuple[int, ...]:
-        """Every guild that has jobs: what the prompt log's retention visits."""
+        """Every guild with jobs or refused prompts: what retention visits."""
         async with self._read():
             rows = await self._fetch(
-                "SELECT DISTINCT guild_id FROM jobs WHERE guild_id IS NOT NULL ORDER BY guild_id"
+                "SELECT guild_id FROM jobs WHERE guild_id IS NOT NULL"
+                " UNION SELECT guild_id FROM prompt_refusals ORDER BY guild_id"
             )
         return tuple(int(r[0]) for r in rows)
 
@@ -229,6 +266,10 @@ class ReportsAndLogMixin:
         sql, term = _purge_sql(s.value for s in TERMINAL)
         async with self._write():
             rows = await self._fetch(sql, [guild_id, self._now() - older_than_s, *term])
+            await self._exec(
+                "DELETE FROM prompt_refusals WHERE guild_id = ? AND at < ?",
+                [guild_id, self._now() - older_than_s],
+            )
             hashes = sorted({str(h) for r in rows for h in json.loads(r["inputs"]).values()})
             used = await _still_used(self, hashes)
         orphaned = [h for h in hashes if h not in used]

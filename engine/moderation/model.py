@@ -64,19 +64,22 @@ class Report:
 @dataclass(frozen=True)
 class PromptLogEntry:
     """One job as the prompt log shows it: who asked what, where, and how it
-    ended (`status`, and `error_code` for a failure)."""
+    ended (`status`, and `error_code` for a failure). A prompt a rule refused
+    is an entry too, with no job: `job_id` and `status` are None and
+    `refusal` says why (the rule's number, never its text)."""
 
-    job_id: str
+    job_id: str | None
     guild_id: int
     user_id: int
     channel_id: int
     mode: str
     prompt: str
     negative_prompt: str | None
-    status: JobStatus
+    status: JobStatus | None
     error_code: str | None
     created_at: float
     finished_at: float | None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

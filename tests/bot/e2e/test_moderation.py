@@ -58,6 +58,8 @@ async def test_prompt_rules_refuse_privately_at_once_and_never_echo_the_rule(wor
 
     text = await refused_at_once(w, w.alice, {"prompt": "Some GÖRE, please"})
     assert BLOCKED in text and "gore" not in text.lower()
+    (entry,) = await w.store.prompt_log(w.guild.id)  # the attempt is in the log
+    assert entry.prompt == "Some GÖRE, please" and entry.refusal == "prompt refused by rule #1"
     text = await refused_at_once(w, w.alice, {"prompt": "x", "negative_prompt": "no BLOODY mess"})
     assert BLOCKED in text
     # 2000 characters on which a backtracking (a+)+$ runs for ages (they do not
@@ -249,3 +251,7 @@ async def test_rules_added_while_a_job_waits_do_not_touch_it_but_apply_to_retrie
     assert BLOCKED in await reply_text(ix)
     await asyncio.sleep(0.2)
     assert [j.id for j in await w.store.list()] == [job_id]
+    # Admins see the attempt their rule stopped, by its number, in the log.
+    refused, done = (await admin(w, w.mod, "log")).splitlines()[1::2]
+    assert f"<@{w.alice.id}>" in refused and "⛔ prompt refused by rule #1" in refused
+    assert f"`{job_id}` · succeeded" in done

@@ -115,3 +115,28 @@ def test_a_guard_judges_block_rules_over_every_text_before_the_age_gates() -> No
     gated = guard.check("t2v", [], channel_nsfw=False)
     assert gated is not None and gated.rule_id is None  # the mode gate needs no text
     assert guard.check("t2v", ["nude"], channel_nsfw=True) is None
+
+
+async def test_refused_prompts_are_in_the_log_in_time_order_and_forgotten_with_it(
+    store: JobStore, clock
+) -> None:
+    rule = await store.add_rule(G, "term", "gore", "block", MOD)
+    job = await _create(store, "a calm sea")
+    clock.advance(10)
+    refusal = Refusal(rule_id=rule.id, reason=RefusalReason.BLOCKED, mode="t2v")
+    await store.record_refusal(
+        guild_id=G, channel_id=CH, user_id=ALICE, mode="t2v",
+        params={"prompt": "gore", "negative_prompt": "blur", "seed": 1}, refusal=refusal,
+    )  # fmt: skip
+    newest, oldest = await store.prompt_log(G)
+    assert (newest.job_id, newest.status, newest.prompt) == (None, None, "gore")
+    assert newest.refusal == f"prompt refused by rule #{rule.id}"
+    assert newest.negative_prompt == "blur" and newest.channel_id == CH
+    assert oldest.job_id == job.id and oldest.refusal is None
+    assert await store.prompt_log(G, user_id=ALICE + 1) == ()
+    assert await store.prompt_log(2) == ()
+    assert await store.log_guilds() == (G,)
+
+    clock.advance(2 * 86400)
+    await store.purge_prompt_log(G, 86400)
+    assert [e.job_id for e in await store.prompt_log(G)] == [job.id]  # queued: kept
