@@ -74,7 +74,8 @@ class LtxCog(commands.Cog):
         if missing:
             raise BotCannotPost(missing=missing)
         limits = await jobs.limits_for(actor.guild_id)
-        await jobs.screen(actor, mode, parse_params(mode, raw, limits))  # prompt rules
+        asked = parse_params(mode, raw, limits)  # without the media's facts yet
+        await jobs.screen(actor, mode, asked)  # prompt rules
         jobs.check_attachments(mode, attachments)
         # The acknowledgement never waits on job-store queries: under a burst
         # they queue behind other users' writes. The deferral is ephemeral, so
@@ -86,7 +87,7 @@ class LtxCog(commands.Cog):
             jobs.acks.acknowledged()
         await jobs.acks.wait()
         async with jobs.intake:
-            await jobs.admit(actor, mode, parse_params(mode, raw, limits))
+            await jobs.admit(actor, mode, asked)
             # Now the slow part: CDN URLs expire, so the files are fetched right away.
             inputs = await jobs.fetch_inputs(mode, attachments, tag=str(interaction.id))
         params = parse_params(
