@@ -64,8 +64,9 @@ WORKDIR /app
 # needs only these files (and the standard library), so this layer is reused
 # until the pin or the bootstrap changes. It keeps the torch installed above.
 COPY comfyui/pin.toml comfyui/pin.toml
-COPY ltxbot/__init__.py ltxbot/setup.py ltxbot/
-COPY engine/__init__.py engine/errors.py engine/
+COPY ltxbot/__init__.py ltxbot/setup.py ltxbot/_setup_pip.py ltxbot/
+COPY engine/__init__.py engine/
+COPY engine/errors/ engine/errors/
 COPY engine/comfy/__init__.py engine/comfy/locate.py engine/comfy/
 RUN python -m ltxbot.setup --repo "${COMFYUI_REPO}" --commit "${COMFYUI_COMMIT}"
 

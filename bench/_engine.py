@@ -25,12 +25,12 @@ from engine.comfy.boot import boot
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import RuntimeConfig
-from engine.jobs import TERMINAL, Job, JobStatus, JobStore
+from engine.front import Engine
+from engine.jobs import TERMINAL, Job, JobStatus, JobStore, QueueCaps
 from engine.modes import Limits, build_workflow, get_mode, parse_params
 from engine.prepare import ModePreparer
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.worker import Engine, QueueCaps
 
 # Benchmarks pick sizes the deployment limits would refuse; these admit them.
 LIMITS = Limits(max_duration_s=3600.0, max_width=8192, max_height=8192)
@@ -152,7 +152,7 @@ class Probe:
         server.send_sync = record
 
     def watch_engine(self, engine: Engine) -> None:
-        original = engine.process_one
+        original = engine.worker.process_one
 
         async def process_one(job: Job) -> Job:
             try:
@@ -160,7 +160,7 @@ class Probe:
             finally:
                 self.process_ended[job.id] = time.perf_counter()
 
-        engine.process_one = process_one  # type: ignore[method-assign]
+        engine.worker.process_one = process_one  # type: ignore[method-assign]
 
     def node_seconds(self, prompt_id: str, node_id: str) -> float | None:
         """From ComfyUI starting `node_id` to it starting the next node, on the
@@ -186,7 +186,7 @@ def make_engine(
     store: JobStore, runtime: Runtime, workflows_dir: Path, outputs_dir: Path
 ) -> tuple[Engine, Timeline]:
     """An Engine composed the way `ltxbot.app.start_engine` composes it."""
-    engine = Engine(
+    engine = Engine.build(
         store=store,
         scheduler=make_scheduler("round_robin"),
         runtime=runtime,

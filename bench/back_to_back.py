@@ -54,7 +54,7 @@ async def _round(ctx: dict[str, Any], index: int) -> dict[str, Any]:
     probe.watch_engine(engine)
     first = await eng.submit(engine, eng.job_params(workload, 2 * index + 1), user_id=1)
     second = await eng.submit(engine, eng.job_params(workload, 2 * index + 2), user_id=1)
-    worker = asyncio.create_task(engine.run_forever(), name=f"bench-round-{index}")
+    worker = asyncio.create_task(engine.worker.run_forever(), name=f"bench-round-{index}")
     try:
         done = [await timeline.wait(first.id), await timeline.wait(second.id)]
     finally:

@@ -114,7 +114,7 @@ async def measure(args: Any) -> dict[str, Any]:
         probe.watch_executor(executor)
         workflows = write_workflows(work / "workflows", workload)
         engine, timeline = eng.make_engine(store, runtime, workflows, work / "outputs")
-        worker = asyncio.create_task(engine.run_forever(), name="bench-engine")
+        worker = asyncio.create_task(engine.worker.run_forever(), name="bench-engine")
         ctx = {
             "engine": engine,
             "timeline": timeline,

@@ -122,7 +122,7 @@ class Bench:
         )
         _gpu.watch_runtime(self.runtime, self.clock)
         if self.hook is not None:
-            preparer, hook = self.engine.preparer, self.hook
+            preparer, hook = self.engine.worker.preparer, self.hook
             original = preparer.prepare
 
             async def prepare(job: Any) -> Any:
@@ -214,7 +214,7 @@ class Bench:
         _gpu.reset_peak()
         with _gpu.DevicePeak() as device_peak:
             started = time.perf_counter()
-            done = await self.engine.process_one(taken)
+            done = await self.engine.worker.process_one(taken)
             ended = time.perf_counter()
         mem = _gpu.memory() | {"device_used_peak_gib": device_peak.peak_gib}
         if done.status is not JobStatus.SUCCEEDED:

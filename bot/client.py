@@ -1,8 +1,10 @@
 """The Discord client: composition of the frontend's parts, and the reader of job changes.
 
-`LtxBot(settings, engine, store, ..., changes=...)` takes every dependency
-explicitly (the app composes it); `changes` is the stream of job changes the
-engine writes to (`engine.events.JobChangeStream`, handed to both). Each change
+`LtxBot(config, engine, changes=...)` takes every dependency explicitly (the
+app composes it): `config` is the bot's small frozen `BotConfig`, `engine` the
+one door to the engine (`engine.api.EngineApi`: the bot never sees the job
+store), and `changes` the stream of job changes the engine writes to
+(`engine.events.JobChangeStream`, handed to both at construction). Each change
 only hands the job's state to the card service; card edits and deliveries
 run in owned tasks that `close()` cancels and awaits. On startup the bot
 syncs its commands, then finishes what a previous process left: undelivered
@@ -15,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable
-from typing import Any
 
 import aiohttp
 import discord
@@ -25,29 +25,22 @@ from discord.ext import commands
 from bot._endpoints import configure_endpoints
 from bot.actor import actor_from_interaction
 from bot.admin.cog import AdminCog
-from bot.cards._throttle import ThrottlePolicy
 from bot.cards.service import REFRESH_TOP, CardService
+from bot.cards.throttle import ThrottlePolicy
+from bot.config import BotConfig
 from bot.delivery.service import Delivery, UploadLimits
 from bot.errors import LtxTree
 from bot.ltx.cog import LtxCog
 from bot.ltx.jobs import JobActions
 from bot.moderation.buttons import ModActionButton, ReportButton
 from bot.moderation.reports import Reports
-from bot.ports import EnginePort
 from bot.retry.buttons import CancelButton, RetryButton
 from bot.retry.cog import RetryCog
 from bot.tasks import TaskOwner
-from engine.jobs import Job, JobStatus, JobStore
-from engine.media import MediaLimits
-from ltxbot.settings import Settings
+from engine.api import EngineApi, JobChanges
+from engine.jobs import JobStatus
 
 log = logging.getLogger(__name__)
-
-MiB = 1024 * 1024
-
-
-def default_media_limits(settings: Settings) -> MediaLimits:
-    return MediaLimits(max_bytes=int(settings.max_attachment_mb * MiB))
 
 
 class LtxBot(commands.Bot):
@@ -55,15 +48,13 @@ class LtxBot(commands.Bot):
 
     def __init__(
         self,
-        settings: Settings,
-        engine: EnginePort,
-        store: JobStore,
+        config: BotConfig,
+        engine: EngineApi,
         *,
-        media_limits: MediaLimits | None = None,
         throttle: ThrottlePolicy | None = None,
         sync_commands: bool = True,
         guild_ready_timeout: float = 2.0,
-        changes: AsyncIterable[tuple[Job, Any]] | None = None,
+        changes: JobChanges | None = None,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # guild, channel and role cache: limits, permissions
@@ -76,23 +67,20 @@ class LtxBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
-        self.settings = settings
+        self.config = config
         self.engine = engine
-        self.store = store
-        self.media_limits = media_limits or default_media_limits(settings)
         self.sync_on_start = sync_commands
         self.tasks = TaskOwner()
         self.upload_limits = UploadLimits(self)
         self.delivery = Delivery(
             client=self,
-            store=store,
-            work_dir=settings.data_dir / "tmp" / "delivery",
+            jobs=engine,
+            work_dir=config.delivery_dir,
             limits=self.upload_limits,
             screen=engine.screen,
         )
         self.cards = CardService(
             client=self,
-            store=store,
             engine=engine,
             delivery=self.delivery,
             tasks=self.tasks,
@@ -112,7 +100,7 @@ class LtxBot(commands.Bot):
     # --- lifecycle -------------------------------------------------------------------------
 
     async def login(self, token: str) -> None:
-        configure_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
+        configure_endpoints(self.config.discord_api_base, self.config.discord_gateway_url)
         await super().login(token)
 
     async def setup_hook(self) -> None:
@@ -131,8 +119,8 @@ class LtxBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Register the slash commands: to the dev guild only (instant) or globally."""
-        if self.settings.dev_guild_id:
-            guild = discord.Object(self.settings.dev_guild_id)
+        if self.config.dev_guild_id:
+            guild = discord.Object(self.config.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
         else:
@@ -160,9 +148,11 @@ class LtxBot(commands.Bot):
     async def _recover(self) -> None:
         """Finish what a previous process left undone (see module doc)."""
         await self.wait_until_ready()
-        for job in await self.store.undelivered():
+        # Found by the engine's startup, in the same transaction that requeued
+        # what the crash left running: no second query, no race with it.
+        for job in (await self.engine.recovered()).undelivered:
             self.cards.update(job, recovering=True)
-        queued = await self.store.list(JobStatus.QUEUED, JobStatus.RUNNING)
+        queued = await self.engine.jobs(JobStatus.QUEUED, JobStatus.RUNNING)
         for job in queued:
             position = self.engine.position(job.id)
             near = position is not None and position <= REFRESH_TOP
@@ -171,7 +161,7 @@ class LtxBot(commands.Bot):
 
     # --- job changes -------------------------------------------------------------------------
 
-    async def _follow(self, changes: AsyncIterable[tuple[Job, Any]]) -> None:
+    async def _follow(self, changes: JobChanges) -> None:
         """Every change the engine reports, in order: the job's card follows it
         (and delivery, once the job is finished)."""
         async for job, progress in changes:
@@ -186,5 +176,5 @@ class LtxBot(commands.Bot):
         await self.jobs.retry_interaction(interaction, job_id)
 
     async def cancel_from_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
-        actor = actor_from_interaction(interaction, self.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.config.owner_ids)
         await self.jobs.cancel_interaction(interaction, actor, job_id)

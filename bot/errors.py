@@ -1,6 +1,6 @@
 """One table from error class to user message, and one handler that uses it.
 
-Engine errors carry facts (engine/errors.py); this module turns them into what a
+Engine errors carry facts (engine/errors/); this module turns them into what a
 Discord user reads: what went wrong and what to change. Every command's error
 goes through `LtxTree.on_error`; buttons and reactions call `send_error` /
 `user_message` directly. Anything not in the table gets a generic message and a

@@ -25,8 +25,8 @@ from pydantic import SecretStr
 
 from engine.comfy.locate import SETUP_DIR, find_comfy_dir, read_version
 from engine.errors import EngineUnavailable, WorkflowMissing
-from ltxbot._doctor_heartbeat import GATEWAY_DOWN_FAIL_S, heartbeat_path, pid_alive, read_beat
 from ltxbot._setup_source import read_stamp
+from ltxbot.heartbeat import GATEWAY_DOWN_FAIL_S, heartbeat_path, pid_alive, read_beat
 from ltxbot.setup import Pin, inspect_checkout
 
 

@@ -17,20 +17,24 @@ from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import BootInfo, RuntimeConfig
 from engine.events import JobChangeStream, JobEvents
+from engine.front import Engine
 from engine.jobs import JobStore, QueueCaps, Recovery
+from engine.media import MediaLimits
+from engine.modes import Limits
 from engine.prepare import ModePreparer, check_live_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.worker import Engine
 from ltxbot._retention import partial_dirs, remove_partials, retention_forever
 from ltxbot.settings import Settings
 
 if TYPE_CHECKING:  # discord is imported only when the bot runs
     from bot.client import LtxBot
+    from bot.config import BotConfig
 
 log = logging.getLogger(__name__)
 
 HUNG_FLUSH_S = 10.0  # for the bot to post a hung job's failure before the process exits
+MiB = 1024 * 1024
 
 
 def model_dirs(settings: Settings) -> tuple[tuple[str, Path], ...]:
@@ -51,6 +55,24 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         device=settings.device,
         extra_args=tuple(settings.comfy_args),
         model_dirs=model_dirs(settings),
+    )
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    """The part of the settings the Discord frontend reads, frozen."""
+    from bot.config import BotConfig
+
+    return BotConfig(
+        data_dir=settings.data_dir,
+        inputs_dir=settings.inputs_dir,
+        limits=Limits.of(settings),
+        media_limits=MediaLimits(max_bytes=int(settings.max_attachment_mb * MiB)),
+        owner_ids=frozenset(settings.owner_ids),
+        dev_guild_id=settings.dev_guild_id,
+        discord_api_base=settings.discord_api_base,
+        discord_gateway_url=settings.discord_gateway_url,
+        download_timeout_s=settings.download_timeout_s,
+        retention_days=settings.retention_days,
     )
 
 
@@ -88,13 +110,15 @@ async def start_engine(
         if owned:
             await runtime.close()
         raise
-    engine = Engine(
+    engine = Engine.build(
         store=store,
         scheduler=make_scheduler("round_robin"),
         runtime=runtime,
         preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
-        outputs_dir=settings.outputs_dir,
         policy=timeout_policy(settings),
+        outputs_dir=settings.outputs_dir,
+        inputs_dir=settings.inputs_dir,
+        limits=Limits.of(settings),
         events=events,
         # The one source of the queue caps: the engine's admission uses them,
         # and the bot asks the engine (precheck) rather than reading settings.
@@ -146,7 +170,7 @@ class App:
         from bot.client import LtxBot  # discord is imported only when the bot runs
 
         self.bot = LtxBot(
-            settings, self.engine, self.store, sync_commands=self.sync_commands, changes=changes
+            bot_config(settings), self.engine, sync_commands=self.sync_commands, changes=changes
         )
         freeze_startup_heap()
 
@@ -164,7 +188,7 @@ class App:
         from ltxbot.startup import check_token
 
         token = check_token(self.settings.discord_token)  # or StartupError
-        from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path
+        from ltxbot.heartbeat import beat_forever, heartbeat_path
 
         async with asyncio.TaskGroup() as group:
             engine_task = group.create_task(self._run_engine(engine, bot), name="engine")
@@ -183,7 +207,7 @@ class App:
     def _beat_status(self) -> dict[str, float | None]:
         """What the health check judges besides the beat itself."""
         return {
-            "run_deadline": self.engine.run_deadline if self.engine else None,
+            "run_deadline": self.engine.worker.run_deadline if self.engine else None,
             "gateway_down_since": self.bot.gateway_down_since if self.bot else None,
         }
 
@@ -194,7 +218,7 @@ class App:
         from engine.errors import EngineHung
 
         try:
-            await engine.run_forever()
+            await engine.worker.run_forever()
         except EngineHung:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(HUNG_FLUSH_S):

@@ -27,7 +27,7 @@ from ltxbot._doctor_checks import (
     check_process,
     check_token,
 )
-from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path
+from ltxbot.heartbeat import beat_forever, heartbeat_path
 from ltxbot.settings import Settings
 from ltxbot.setup import load_pin
 
@@ -43,7 +43,7 @@ _MARK = {
 
 def known_schema_version() -> int:
     """The newest schema this ltx-bot can open (one migration per version)."""
-    from engine.jobs._db import bundled_migrations
+    from engine.jobs import bundled_migrations
 
     return len(bundled_migrations())
 

@@ -216,7 +216,7 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
         )  # fmt: skip
         console.print(f"job {job.id}: {mode} {params.width}x{params.height}")
         with bar.progress:
-            done = await engine.process_one(job)
+            done = await engine.worker.process_one(job)
     finally:
         if runtime is not None:
             await runtime.close()

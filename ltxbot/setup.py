@@ -20,21 +20,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from engine.comfy.locate import REPO_ROOT, SETUP_DIR, is_comfy_tree, read_version
+from ltxbot._setup_pip import run_pip
 
 if TYPE_CHECKING:  # pragma: no cover
     from ltxbot.settings import Settings
@@ -42,11 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PIN_FILE = REPO_ROOT / "comfyui" / "pin.toml"
 REPO_ENV = "LTXBOT_COMFYUI_REPO"
 STAMP_NAME = "ltxbot-setup.json"  # inside .git, so the work tree stays clean
-# Installed builds of these are kept whatever requirements.txt says.
-KEEP = ("torch", "torchvision", "torchaudio")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-# PEP 508 distribution name at the start of a requirement line.
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
 @dataclass(eq=False)
@@ -142,70 +137,13 @@ def inspect_checkout(path: Path) -> Checkout:
     )
 
 
-def canonical_name(name: str) -> str:
-    """PEP 503 normalised distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def plan_requirements(
-    lines: Iterable[str], installed: Mapping[str, str]
-) -> tuple[list[str], list[str]]:
-    """(requirement lines to install, constraint lines).
-
-    A requirement on a kept package (torch and friends) that is installed is
-    dropped, and the installed version becomes a constraint, so neither
-    requirements.txt nor a dependency of another requirement can replace it.
-    `installed` maps canonical names of the kept packages to their versions.
-    """
-    keep = {canonical_name(k): v for k, v in installed.items()}
-    wanted = []
-    for raw in lines:
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _REQ_NAME.match(line)
-        if match and not line.startswith("-") and canonical_name(match.group(1)) in keep:
-            continue
-        wanted.append(line)
-    constraints = [f"{name}=={version}" for name, version in sorted(keep.items())]
-    return wanted, constraints
-
-
-def installed_kept() -> dict[str, str]:
-    """Versions of the kept packages in this interpreter's environment."""
-    found = {}
-    for name in KEEP:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
-
-
 def install_requirements(comfy_dir: Path, out: TextIO) -> None:
-    req = comfy_dir / "requirements.txt"
-    if not req.is_file():
-        print(f"  no requirements.txt in {comfy_dir}; nothing to install", file=out)
-        return
-    kept = installed_kept()
-    wanted, constraints = plan_requirements(req.read_text().splitlines(), kept)
-    if kept:
-        listed = ", ".join(f"{k} {v}" for k, v in sorted(kept.items()))
-        print(f"  keeping the installed {listed}", file=out)
-    with tempfile.TemporaryDirectory(prefix="ltxbot-setup-") as tmp:
-        req_file = Path(tmp) / "requirements.txt"
-        con_file = Path(tmp) / "constraints.txt"
-        req_file.write_text("\n".join(wanted) + "\n")
-        con_file.write_text("\n".join(constraints) + "\n")
-        cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
-        cmd += ["-r", str(req_file), "-c", str(con_file)]
-        print(f"  pip install -r {req} ({len(wanted)} requirements)", file=out, flush=True)
-        done = subprocess.run(cmd, check=False)
-    if done.returncode != 0:
+    returncode = run_pip(comfy_dir, out)
+    if returncode != 0:
         raise SetupFailed(
             step="requirements",
             path=str(comfy_dir),
-            reason=f"pip exited with {done.returncode} (its output is above)",
+            reason=f"pip exited with {returncode} (its output is above)",
             fix=(
                 "if pip wanted another torch, install a torch that satisfies ComfyUI first "
                 "(the CUDA build for your GPU), then run `ltx-bot setup` again"

@@ -2,10 +2,12 @@
 
 docs/architecture.md describes the layers; these tests keep the code reading the
 same way: `bot/` never touches ComfyUI, `engine/` never touches discord, only
-`engine/comfy/` (and the stand-in tools and the tests) import ComfyUI, a
-package's private modules stay inside it, job status is written only by the
-store in `engine/jobs/`, and no file grows past 400 lines. Each rule is also fed a
-small synthetic violation, so a checker that silently stopped firing fails too.
+`engine/comfy/` (and the stand-in tools and the tests) import ComfyUI, the bot
+reaches the engine only through `engine.api` (never the store, the worker or
+the composition root), a package's private modules stay inside it, job status
+is written only by the store in `engine/jobs/`, and no file grows past 400
+lines. Each rule is also fed a small synthetic violation, so a checker that
+silently stopped firing fails too.
 """
 
 from __future__ import annotations
@@ -36,24 +38,12 @@ COMFY = {
 # model writers, and the tests that exercise them.
 COMFY_ALLOWED = ("engine/comfy/", "tools/standins/", "tests/")
 
-# Private imports across packages that exist today, each to be untangled by
-# issue 13's "bot/ untangled" item; the test also fails when an entry is stale.
-PRIVATE_ALLOWED = {
-    # the bot's card throttle policy, built by the client: moves with the bot's
-    # frozen config (bot/client.py is being reworked).
-    ("bot/client.py", "bot.cards._throttle"),
-    # render_card is shared by the cards service and /ltx status.
-    ("bot/ltx/cog.py", "bot.cards._render"),
-    # the doctor lists the bundled migrations to compare with the database's.
-    ("ltxbot/doctor.py", "engine.jobs._db"),
-    # the converter expands a node's inputs with the workflow schema's helper.
-    ("tools/_convert.py", "engine.workflows._schema"),
-}
+# Private imports across packages that are allowed anyway: none. The test also
+# fails when an entry here goes stale.
+PRIVATE_ALLOWED: set[tuple[str, str]] = set()
 
 # Files over MAX_LINES, each with why it is not split yet; stale entries fail.
 SIZE_ALLOWED = {
-    "engine/errors.py": "the error catalogue; to split by family (issue 13)",
-    "ltxbot/setup.py": "ComfyUI setup; the pip step is to move beside _setup_source",
     "tests/fakes/discord/server.py": "the fake's facade; its drivers are to move out",
 }
 
@@ -101,6 +91,16 @@ def imported_names(tree: ast.AST, module: str, is_package: bool = False) -> list
     return found
 
 
+# What stands behind the engine's front door: the bot holds an `EngineApi`
+# (engine/api.py), never the store, the scheduler, the worker or the engine's
+# implementation, so a remote engine can stand in for the in-process one.
+_BEHIND_THE_DOOR = ("engine.jobs.store", "engine.front", "engine.worker", "engine.scheduler")
+
+
+def _behind_the_door(name: str) -> bool:
+    return name.startswith(_BEHIND_THE_DOOR) or name.rpartition(".")[2] == "JobStore"
+
+
 def layer_violations(rel: str, tree: ast.AST) -> list[str]:
     """Imports that cross a layer boundary, as `file:line: why`."""
     out: list[str] = []
@@ -109,6 +109,10 @@ def layer_violations(rel: str, tree: ast.AST) -> list[str]:
         where = f"{rel}:{line}: imports {name}"
         if rel.startswith("bot/") and (top in COMFY or name.startswith("engine.comfy")):
             out.append(f"{where} (bot/ never touches ComfyUI)")
+        elif rel.startswith("bot/") and _behind_the_door(name):
+            out.append(f"{where} (bot/ reaches the engine only through engine.api)")
+        elif rel.startswith("bot/") and top == "ltxbot":
+            out.append(f"{where} (bot/ gets its BotConfig; never the composition root)")
         elif rel.startswith("engine/") and top == "discord":
             out.append(f"{where} (engine/ never touches discord)")
         elif top in COMFY and not rel.startswith(COMFY_ALLOWED):
@@ -216,6 +220,11 @@ def test_files_stay_under_400_lines() -> None:
         ("engine/x.py", "import discord.ui"),
         ("ltxbot/x.py", "import nodes"),
         ("engine/media/x.py", "from comfy_extras import nodes_lt"),
+        ("bot/x.py", "from engine.jobs import JobStore"),
+        ("bot/cards/x.py", "from engine.front import Engine"),
+        ("bot/x.py", "from engine.worker import Worker"),
+        ("bot/x.py", "import engine.scheduler"),
+        ("bot/client.py", "from ltxbot.settings import Settings"),
     ],
 )
 def test_layer_rule_fires(rel: str, source: str) -> None:
@@ -225,6 +234,8 @@ def test_layer_rule_fires(rel: str, source: str) -> None:
 def test_layer_rule_allows_the_adapter() -> None:
     assert layer_violations("engine/comfy/boot.py", ast.parse("import folder_paths")) == []
     assert layer_violations("bot/x.py", ast.parse("from engine.errors import EngineError")) == []
+    assert layer_violations("bot/x.py", ast.parse("from engine.api import EngineApi")) == []
+    assert layer_violations("bot/x.py", ast.parse("from engine.jobs import Job")) == []
 
 
 def test_private_rule_fires() -> None:

@@ -21,7 +21,7 @@ from importlib import metadata, resources
 from comfy_cli.cql import promoted
 from comfy_cli.workflow_to_api import convert_ui_to_api
 
-from engine.workflows._schema import expand_inputs
+from engine.workflows.schema import expand_inputs
 
 TEMPLATES_PACKAGE = "comfyui_workflow_templates_json"
 TEMPLATES_DIST = "comfyui-workflow-templates-json"

@@ -39,11 +39,12 @@ class AdminBase(commands.Cog):
 
     def __init__(self, bot: LtxBot) -> None:
         self.bot = bot
-        self.store = bot.store
+        self.guild_admin = bot.engine.admin
+        self.moderation = bot.engine.moderation
 
     async def require_admin(self, interaction: discord.Interaction) -> int:
         """Re-check Manage Server now; returns the guild id."""
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         if interaction.guild_id is None or not actor.is_admin:
             raise NotGuildAdmin(user_id=interaction.user.id)
         return interaction.guild_id
@@ -57,7 +58,7 @@ class AdminBase(commands.Cog):
         **detail: object,
     ) -> None:
         """Every change lands in the guild's audit log (reads are not logged)."""
-        await self.store.audit(guild_id, interaction.user.id, action, target, detail)
+        await self.guild_admin.audit(guild_id, interaction.user.id, action, target, detail)
 
     @staticmethod
     async def reply(interaction: discord.Interaction, text: str) -> None:

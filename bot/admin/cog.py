@@ -2,7 +2,7 @@
 
 The group and its run-time permission check are in base.py; the moderation
 commands come from bot/moderation. The global pause re-checks
-`settings.owner_ids`. Every change is written to the guild's audit log.
+`config.owner_ids`. Every change is written to the guild's audit log.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class AdminCog(ModerationCommands):
             )
         scope, target_id, label = _scope(target)
         gpu_s = None if gpu_minutes_per_day is None else gpu_minutes_per_day * 60
-        await self.store.set_quota(
+        await self.guild_admin.set_quota(
             guild_id, scope, target_id, jobs_per_day=jobs_per_day, gpu_seconds_per_day=gpu_s
         )
         await self.record_change(
@@ -81,7 +81,7 @@ class AdminCog(ModerationCommands):
             jobs_per_day=jobs_per_day,
             gpu_seconds_per_day=gpu_s,
         )
-        rules = await self.store.quota_rules(guild_id)
+        rules = await self.guild_admin.quota_rules(guild_id)
         await self.reply(interaction, f"Quota set for {label}.\n{rules_text(rules)}")
 
     @quota.command(name="show", description="Show the quota rules, or where a member stands.")
@@ -91,9 +91,9 @@ class AdminCog(ModerationCommands):
     ) -> None:
         guild_id = await self.require_admin(interaction)
         if member is None:
-            text = rules_text(await self.store.quota_rules(guild_id))
+            text = rules_text(await self.guild_admin.quota_rules(guild_id))
         else:
-            status = await self.store.quota_status(guild_id, member.id, role_ids_of(member))
+            status = await self.bot.engine.quota(guild_id, member.id, role_ids_of(member))
             text = f"<@{member.id}>:\n" + quota_text(status, who="They")
         await self.reply(interaction, text)
 
@@ -106,7 +106,7 @@ class AdminCog(ModerationCommands):
     ) -> None:
         guild_id = await self.require_admin(interaction)
         scope, target_id, label = _scope(target)
-        removed = await self.store.clear_quota(guild_id, scope, target_id)
+        removed = await self.guild_admin.clear_quota(guild_id, scope, target_id)
         await self.record_change(interaction, "quota.reset", label, guild_id, removed=removed)
         text = f"Quota rule for {label} removed." if removed else f"There was no rule for {label}."
         await self.reply(interaction, text)
@@ -131,16 +131,16 @@ class AdminCog(ModerationCommands):
         guild_id = await self.require_admin(interaction)
         action = "pause" if paused else "resume"
         if everywhere:
-            if not is_bot_owner(interaction.user.id, self.bot.settings.owner_ids):
+            if not is_bot_owner(interaction.user.id, self.bot.config.owner_ids):
                 raise NotBotOwner(user_id=interaction.user.id)
-            await self.store.set_global_paused(paused)
+            await self.guild_admin.set_global_paused(paused)
             await self.record_change(
                 interaction, f"{action}.global", None, None, from_guild=guild_id
             )
             await self.record_change(interaction, f"{action}.global", None, guild_id)
             where = "every server"
         else:
-            await self.store.update_guild_settings(guild_id, paused=paused)
+            await self.guild_admin.update_guild_settings(guild_id, paused=paused)
             await self.record_change(interaction, action, None, guild_id)
             where = "this server"
         state = "paused: new jobs are refused" if paused else "open again"
@@ -159,7 +159,7 @@ class AdminCog(ModerationCommands):
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        await self.store.ban(guild_id, user.id, reason=reason)
+        await self.guild_admin.ban(guild_id, user.id, reason=reason)
         await self.record_change(interaction, "ban", f"user {user.id}", guild_id, reason=reason)
         await self.reply(interaction, f"<@{user.id}> can no longer queue jobs here.")
 
@@ -167,7 +167,7 @@ class AdminCog(ModerationCommands):
     @app_commands.describe(user="The member to unban.")
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
         guild_id = await self.require_admin(interaction)
-        removed = await self.store.unban(guild_id, user.id)
+        removed = await self.guild_admin.unban(guild_id, user.id)
         await self.record_change(interaction, "unban", f"user {user.id}", guild_id, removed=removed)
         text = f"<@{user.id}> may queue jobs again." if removed else f"<@{user.id}> was not banned."
         await self.reply(interaction, text)
@@ -198,7 +198,7 @@ class AdminCog(ModerationCommands):
     async def channels_list(self, interaction: discord.Interaction) -> None:
         guild_id = await self.require_admin(interaction)
         await self.reply(
-            interaction, self._settings_text(await self.store.guild_settings(guild_id))
+            interaction, self._settings_text(await self.guild_admin.guild_settings(guild_id))
         )
 
     async def _change_channels(
@@ -210,14 +210,16 @@ class AdminCog(ModerationCommands):
         clear: bool = False,
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        current = set((await self.store.guild_settings(guild_id)).allowed_channel_ids)
+        current = set((await self.guild_admin.guild_settings(guild_id)).allowed_channel_ids)
         if clear:
             current.clear()
         if add is not None:
             current.add(add)
         if remove is not None:
             current.discard(remove)
-        settings = await self.store.update_guild_settings(guild_id, allowed_channel_ids=current)
+        settings = await self.guild_admin.update_guild_settings(
+            guild_id, allowed_channel_ids=current
+        )
         action = "channels.clear" if clear else ("channels.allow" if add else "channels.remove")
         target = None if clear else f"channel {add or remove}"
         await self.record_change(
@@ -251,7 +253,7 @@ class AdminCog(ModerationCommands):
         changes = {k: (v or None) for k, v in given.items() if v is not None}
         if not changes:
             raise ParamInvalid(param="limits", value=None, allowed="give at least one maximum")
-        settings = await self.store.update_guild_settings(guild_id, **changes)
+        settings = await self.guild_admin.update_guild_settings(guild_id, **changes)
         await self.record_change(interaction, "limits.set", None, guild_id, **changes)
         await self.reply(interaction, self._settings_text(settings))
 
@@ -259,11 +261,11 @@ class AdminCog(ModerationCommands):
     async def limits_show(self, interaction: discord.Interaction) -> None:
         guild_id = await self.require_admin(interaction)
         await self.reply(
-            interaction, self._settings_text(await self.store.guild_settings(guild_id))
+            interaction, self._settings_text(await self.guild_admin.guild_settings(guild_id))
         )
 
     def _settings_text(self, settings: GuildSettings) -> str:
-        s = self.bot.settings
+        s = self.bot.config.limits
         return settings_text(
             settings,
             max_duration_s=s.max_duration_s,
@@ -279,5 +281,5 @@ class AdminCog(ModerationCommands):
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 50] = 20
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        entries = await self.store.audit_log(guild_id, limit=count)
+        entries = await self.guild_admin.audit_log(guild_id, limit=count)
         await self.reply(interaction, audit_text(entries))

@@ -21,13 +21,13 @@ from typing import Any
 
 import discord
 
-from bot.cards._render import render_card
-from bot.cards._throttle import EditThrottle, ThrottlePolicy
+from bot.cards.render import render_card
+from bot.cards.throttle import EditThrottle, ThrottlePolicy
 from bot.delivery.service import Delivery
-from bot.ports import EnginePort
 from bot.retry.buttons import card_view
 from bot.tasks import TaskOwner
-from engine.jobs import Job, JobStatus, JobStore
+from engine.api import JobsApi
+from engine.jobs import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,13 @@ class CardService:
         self,
         *,
         client: discord.Client,
-        store: JobStore,
-        engine: EnginePort,
+        engine: JobsApi,
         delivery: Delivery,
         tasks: TaskOwner,
         policy: ThrottlePolicy,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self.store = store
         self.engine = engine
         self.delivery = delivery
         self.tasks = tasks
@@ -82,7 +80,7 @@ class CardService:
         self.update(job)
         actor = self._actors.get(job.id)
         if actor is None:
-            fresh = await self.store.get(job.id)
+            fresh = await self.engine.job(job.id)
             return fresh.card_message_id if fresh else None
         await actor.posted.wait()
         return actor.card_id
@@ -139,7 +137,7 @@ class _CardActor:
     async def _run(self) -> None:
         try:
             await self.s.client.wait_until_ready()
-            fresh = await self.s.store.get(self.job.id)
+            fresh = await self.s.engine.job(self.job.id)
             if fresh is None:
                 return
             if fresh.terminal and not self.job.terminal:
@@ -206,7 +204,7 @@ class _CardActor:
             log.warning("could not post the card of job %s", self.job.id, exc_info=True)
             return
         self.card_id = message.id
-        await self.s.store.set_card(self.job.id, message.id)
+        await self.s.engine.record_card(self.job.id, message.id)
         self._shown = embed.to_dict()
         self.throttle.mark(self.s.clock())
 

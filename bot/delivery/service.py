@@ -4,8 +4,8 @@ A result is a channel message (never the interaction token, which dies after
 15 minutes) that replies to the job card, mentions the owner and carries the
 mp4 fitted under the destination's upload limit, plus a Retry button and a 🔁
 reaction. The full-quality file stays in the data dir; what is uploaded is a
-temporary re-encode. Exactly-once across crashes: the store's guarded
-`set_result_posted`, a nonce per job (discord.py sends it with
+temporary re-encode. Exactly-once across crashes: the engine's guarded
+`record_delivery`, a nonce per job (discord.py sends it with
 `enforce_nonce`), and on recovery a look through the channel's recent history
 for a reply to the card that already got through: every message since the
 job finished, however many. A post refused with 403/404 is given up for good.
@@ -28,8 +28,9 @@ from bot.actor import is_nsfw_channel
 from bot.delivery._marks import is_result_message, job_marker, result_nonce
 from bot.errors import failure_text, user_message
 from bot.retry.buttons import RETRY_EMOJI, result_view
+from engine.api import JobsApi
 from engine.errors import OutputTooLarge
-from engine.jobs import Job, JobStatus, JobStore
+from engine.jobs import Job, JobStatus
 from engine.media import fit_to_limit, upload_limit
 from engine.moderation import Refusal
 
@@ -116,13 +117,13 @@ class Delivery:
         self,
         *,
         client: discord.Client,
-        store: JobStore,
+        jobs: JobsApi,
         work_dir: Path,
         limits: UploadLimits,
         screen: Screen | None = None,
     ) -> None:
         self._client = client
-        self._store = store
+        self._jobs = jobs
         self._screen = screen
         self._work_dir = work_dir
         self.limits = limits
@@ -142,14 +143,14 @@ class Delivery:
                 self._locks.pop(job.id, None)
 
     async def _deliver(self, job: Job, *, card_id: int | None, recovering: bool) -> None:
-        fresh = await self._store.get(job.id)
+        fresh = await self._jobs.job(job.id)
         if fresh is None or fresh.delivered or not fresh.terminal:
             return
         job = fresh
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         if job.status is JobStatus.CANCELLED:
             # The card says it all; mark it so recovery leaves the job alone.
-            await self._store.set_result_posted(job.id, card_id or 0)
+            await self._jobs.record_delivery(job.id, card_id or 0)
             return
         if recovering and card_id is not None:
             found = await self._find_posted(channel, job, card_id)
@@ -157,7 +158,7 @@ class Delivery:
                 log.info("job %s: result %s was already posted", job.id, found.id)
                 if job.status is JobStatus.SUCCEEDED:
                     await self._react(found)
-                await self._store.set_result_posted(job.id, found.id)
+                await self._jobs.record_delivery(job.id, found.id)
                 return
         try:
             if job.status is JobStatus.SUCCEEDED:
@@ -173,9 +174,9 @@ class Delivery:
             # The channel is gone or closed to the bot: retrying on every restart
             # would only add to Discord's invalid-request count. Given up for good.
             log.warning("job %s: delivery refused (%s); not retried", job.id, exc.status)
-            await self._store.set_result_posted(job.id, GAVE_UP)
+            await self._jobs.record_delivery(job.id, GAVE_UP)
             return
-        await self._store.set_result_posted(job.id, message.id)
+        await self._jobs.record_delivery(job.id, message.id)
 
     def _reference(self, job: Job, card_id: int | None) -> discord.MessageReference | None:
         # send() takes reference=None (its default) but its overloads omit None,

@@ -25,9 +25,3 @@ def split_options(
             continue
         (attachments if name in slots else raw)[name] = value
     return raw, attachments
-
-
-def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """A finished job's parameters for a new take: everything but the seed, so
-    parsing picks (and records) a fresh one."""
-    return {k: v for k, v in params.items() if k != "seed"}

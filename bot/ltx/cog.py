@@ -23,7 +23,7 @@ from discord.ext import commands
 from bot._cooldown import MemberCooldown
 from bot.actor import actor_from_interaction, is_nsfw_channel
 from bot.admin.format import clip, quota_text
-from bot.cards._render import render_card
+from bot.cards.render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import BotCannotPost, GuildOnly, SlowDown
 from bot.ltx._commands import build_mode_command
@@ -33,7 +33,7 @@ from bot.ltx.jobs import queued_text
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
-from engine.modes import MODE_NAMES, Limits, MediaInfo, get_mode, parse_params
+from engine.modes import MODE_NAMES, MediaInfo, get_mode, parse_params
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -64,7 +64,7 @@ class LtxCog(commands.Cog):
         """One generation command; `options` are every option of `/ltx <mode>`,
         None where omitted (the mode's model then decides)."""
         jobs = self.bot.jobs
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         self.bot.upload_limits.observe(interaction)
         slots = [slot.name for slot in get_mode(mode).media]
         raw, attachments = split_options(options, slots)
@@ -108,7 +108,7 @@ class LtxCog(commands.Cog):
         if interaction.guild_id is None:
             raise GuildOnly()
         engine = self.bot.engine
-        jobs = await self.bot.store.list(
+        jobs = await self.bot.engine.jobs(
             JobStatus.RUNNING, JobStatus.QUEUED, guild_id=interaction.guild_id
         )
         hidden = sum(1 for j in jobs if not can_see(interaction, j))
@@ -134,11 +134,11 @@ class LtxCog(commands.Cog):
         )
 
     async def cancel(self, interaction: discord.Interaction, job: str | None) -> None:
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         await self.bot.jobs.cancel_interaction(interaction, actor, job.strip() if job else None)
 
     async def show(self, interaction: discord.Interaction, job: str) -> None:
-        found = await self.bot.store.get(job.strip())
+        found = await self.bot.engine.job(job.strip())
         if (
             found is None
             or found.guild_id != interaction.guild_id
@@ -155,7 +155,7 @@ class LtxCog(commands.Cog):
             await interaction.response.send_message(embed=card.embed, ephemeral=True)
             return
         if not result_kept(found):  # deleted by retention
-            days = self.bot.settings.retention_days
+            days = self.bot.config.retention_days
             await interaction.response.send_message(
                 f"Job `{found.id}`'s video is no longer kept (results are kept {days:g} days).",
                 ephemeral=True,
@@ -208,10 +208,10 @@ class LtxCog(commands.Cog):
         )
 
     async def quota(self, interaction: discord.Interaction) -> None:
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         if actor.guild_id is None:
             raise GuildOnly()
-        status = await self.bot.store.quota_status(actor.guild_id, actor.user_id, actor.role_ids)
+        status = await self.bot.engine.quota(actor.guild_id, actor.user_id, actor.role_ids)
         await interaction.response.send_message(quota_text(status), ephemeral=True)
 
     async def job_autocomplete(
@@ -220,7 +220,7 @@ class LtxCog(commands.Cog):
         """The user's recent jobs in this guild (for `cancel` and `show`)."""
         if interaction.guild_id is None:
             return []
-        jobs = await self.bot.store.list(
+        jobs = await self.bot.engine.jobs(
             user_id=interaction.user.id, guild_id=interaction.guild_id, limit=25, newest_first=True
         )
         now = time.time()
@@ -238,7 +238,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
     """The `/ltx` command tree, with bounds from the bot's settings."""
     # Jobs belong to a server (its quotas, its queue, its channels): no DMs.
     group = app_commands.Group(name="ltx", description="Make videos with LTX-2.3.", guild_only=True)
-    limits = Limits.of(cog.bot.settings)
+    limits = cog.bot.config.limits
     for mode in MODE_NAMES:
         group.add_command(build_mode_command(get_mode(mode), limits, cog.generate))
 

@@ -24,12 +24,11 @@ from pydantic import BaseModel
 
 from bot.actor import Actor, actor_from_interaction, actor_from_member, is_nsfw_channel
 from bot.errors import GuildOnly
-from bot.ltx._params import retry_params
 from bot.ltx._visible import is_cdn_url
 from engine.errors import InputRejected, JobNotFound
-from engine.jobs import Job, JobStatus, JobStore
-from engine.media import CappedDownload, StoredInput, check_declared, ingest, lookup
-from engine.modes import Limits, MediaInfo, get_mode, parse_params
+from engine.jobs import Job, JobStatus
+from engine.media import CappedDownload, StoredInput, check_declared, ingest
+from engine.modes import Limits, get_mode
 
 if TYPE_CHECKING:
     from bot.client import LtxBot
@@ -78,18 +77,14 @@ class JobActions:
         self.intake = asyncio.Semaphore(INTAKE_CONCURRENCY)
         self.acks = AckGate()
 
-    @property
-    def store(self) -> JobStore:
-        return self.bot.store
-
     # --- facts ------------------------------------------------------------------------------
 
     async def limits_for(self, guild_id: int | None) -> Limits:
         """The deployment's limits narrowed by the guild's own maxima."""
-        limits = Limits.of(self.bot.settings)
+        limits = self.bot.config.limits
         if guild_id is None:
             return limits
-        return (await self.store.guild_settings(guild_id)).tighten(limits)
+        return (await self.bot.engine.admin.guild_settings(guild_id)).tighten(limits)
 
     async def admit(
         self, actor: Actor, mode: str | None = None, params: BaseModel | None = None
@@ -127,7 +122,11 @@ class JobActions:
         kinds = {slot.name: slot.kind for slot in get_mode(mode).media}
         for name, attachment in attachments.items():
             check_declared(
-                name, attachment.size, attachment.content_type, kinds[name], self.bot.media_limits
+                name,
+                attachment.size,
+                attachment.content_type,
+                kinds[name],
+                self.bot.config.media_limits,
             )
 
     async def fetch_inputs(
@@ -135,7 +134,7 @@ class JobActions:
     ) -> dict[str, StoredInput]:
         """Download each attachment (capped) and ingest it (in a thread)."""
         kinds = {slot.name: slot.kind for slot in get_mode(mode).media}
-        tmp = self.bot.settings.data_dir / "tmp" / "downloads"
+        tmp = self.bot.config.downloads_dir
         stored: dict[str, StoredInput] = {}
         for name, attachment in attachments.items():
             path = tmp / f"{tag}-{name}"
@@ -145,8 +144,8 @@ class JobActions:
                     ingest,
                     path,
                     kinds[name],
-                    self.bot.settings.inputs_dir,
-                    self.bot.media_limits,
+                    self.bot.config.inputs_dir,
+                    self.bot.config.media_limits,
                     input_name=name,
                 )
             finally:
@@ -158,7 +157,7 @@ class JobActions:
     ) -> None:
         session = self.bot.http_session
         assert session is not None, "setup_hook creates the session"
-        settings = self.bot.settings
+        settings = self.bot.config
         if not is_cdn_url(attachment.url, settings.discord_api_base):
             log.warning("attachment %s is not on Discord's CDN: refused", attachment.id)
             raise InputRejected(
@@ -168,7 +167,7 @@ class JobActions:
             )
         limit = aiohttp.ClientTimeout(total=settings.download_timeout_s, sock_read=15)
         try:
-            with CappedDownload(path, kind, self.bot.media_limits, input_name=name) as sink:
+            with CappedDownload(path, kind, self.bot.config.media_limits, input_name=name) as sink:
                 async with session.get(
                     attachment.url, allow_redirects=False, timeout=limit
                 ) as response:
@@ -201,13 +200,15 @@ class JobActions:
         content hashes: all a retry or a restart needs."""
         async with self.intake:
             job = await self._enqueue(actor, mode, params, inputs, retry_of)
-        card_id = None
+        return job, await self._card_of(job)
+
+    async def _card_of(self, job: Job) -> int | None:
         try:
             async with asyncio.timeout(CARD_WAIT_S):
-                card_id = await self.bot.cards.card_for(job)
+                return await self.bot.cards.card_for(job)
         except TimeoutError:
             log.warning("card of job %s not posted within %.0f s", job.id, CARD_WAIT_S)
-        return job, card_id
+            return None
 
     async def link_card_later(self, job: Job, reply: discord.WebhookMessage) -> None:
         """Edit the private "Queued" reply once the job's card is posted (the
@@ -243,58 +244,42 @@ class JobActions:
 
     # --- retry ------------------------------------------------------------------------------
 
-    async def retry(
-        self, actor: Actor, job_id: str, *, prechecked: bool = False
-    ) -> tuple[Job, int | None]:
-        """The same parameters and inputs with a new seed; quotas apply. The new
-        job belongs to whoever asked (an admin's retry counts against theirs).
-        Ownership is the store's decision (owned_job); admission is decided by
-        the submit, after an advisory check here unless the caller made one."""
-        old = await self.store.owned_job(
-            job_id, guild_id=actor.guild_id, user_id=actor.user_id, is_admin=actor.is_admin
-        )
-        if not prechecked:
-            await self.admit(actor)  # before the inputs are looked up and parsed
-        inputs = {
-            slot: await asyncio.to_thread(lookup, self.bot.settings.inputs_dir, sha)
-            for slot, sha in old.inputs.items()
-        }
-        limits = await self.limits_for(actor.guild_id)
-        params = parse_params(
-            old.mode,
-            retry_params(old.params),
-            limits,
-            {slot: MediaInfo.of(s) for slot, s in inputs.items()},
-        )
+    async def retry(self, actor: Actor, job_id: str) -> tuple[Job, int | None]:
+        """The same parameters and inputs with a new seed, decided by the
+        engine (ownership, admission, the new seed); returns the job and its
+        card id."""
+        old = await self.bot.engine.job(job_id)
         # The new job goes where the old one was, not where the reaction was,
         # and is judged by that channel's age restriction as it is now.
-        where = Actor(
-            user_id=actor.user_id,
-            guild_id=actor.guild_id,
-            channel_id=old.channel_id,
-            role_ids=actor.role_ids,
-            is_admin=actor.is_admin,
-            channel_nsfw=is_nsfw_channel(self.bot.get_channel(old.channel_id)),
-        )
-        return await self.submit(where, old.mode, params, inputs, retry_of=old.id)
+        nsfw = old is not None and is_nsfw_channel(self.bot.get_channel(old.channel_id))
+        async with self.intake:
+            job = await self.bot.engine.retry(
+                job_id,
+                guild_id=actor.guild_id,
+                user_id=actor.user_id,
+                role_ids=actor.role_ids,
+                is_admin=actor.is_admin,
+                channel_nsfw=nsfw,
+            )
+        return job, await self._card_of(job)
 
     async def retry_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         self.bot.upload_limits.observe(interaction)
         await self.admit(actor)  # refusals before the acknowledgement: fast and ephemeral
         await interaction.response.defer(ephemeral=True, thinking=True)
-        job, card_id = await self.retry(actor, job_id, prechecked=True)
+        job, card_id = await self.retry(actor, job_id)
         await interaction.followup.send(queued_text(job, card_id), ephemeral=True)
 
     async def retry_reaction(
         self, member: discord.Member, message_id: int, channel_id: int
     ) -> None:
         """🔁 on a result: like the button, but refusals are a reply (no interaction)."""
-        job = await self.store.find_by_message(message_id)
+        job = await self.bot.engine.job_for_message(message_id)
         if job is None or job.result_message_id != message_id:
             return
         actor = actor_from_member(
-            member, channel_id=channel_id, owner_ids=self.bot.settings.owner_ids
+            member, channel_id=channel_id, owner_ids=self.bot.config.owner_ids
         )
         await self.retry(actor, job.id)
 
@@ -302,7 +287,7 @@ class JobActions:
 
     async def cancel(self, actor: Actor, job_id: str | None) -> Job:
         if job_id is None:
-            latest = await self.store.latest_for_user(actor.guild_id, actor.user_id)
+            latest = await self.bot.engine.latest_job(actor.guild_id, actor.user_id)
             if latest is None:
                 raise JobNotFound(job_id="(none waiting or running)")
             job_id = latest.id

@@ -50,7 +50,7 @@ class ModerationCommands(AdminBase):
         scope: str = "block",
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        rule = await self.store.add_rule(guild_id, kind, pattern, scope, interaction.user.id)
+        rule = await self.moderation.add_rule(guild_id, kind, pattern, scope, interaction.user.id)
         await self.record_change(
             interaction,
             "rule.add",
@@ -68,7 +68,7 @@ class ModerationCommands(AdminBase):
         self, interaction: discord.Interaction, rule_id: Range[int, 1, 2**53]
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        removed = await self.store.remove_rule(guild_id, rule_id)
+        removed = await self.moderation.remove_rule(guild_id, rule_id)
         await self.record_change(
             interaction, "rule.remove", f"rule {rule_id}", guild_id, removed=removed
         )
@@ -78,8 +78,8 @@ class ModerationCommands(AdminBase):
     @rule.command(name="list", description="Show the prompt rules and age-restricted modes.")
     async def rule_list(self, interaction: discord.Interaction) -> None:
         guild_id = await self.require_admin(interaction)
-        rules = await self.store.prompt_rules(guild_id)
-        modes = await self.store.age_restricted_modes(guild_id)
+        rules = await self.moderation.prompt_rules(guild_id)
+        modes = await self.moderation.age_restricted_modes(guild_id)
         await self.reply(interaction, rules_text(rules, modes))
 
     @rule.command(name="test", description="Show what a rule would match in a text.")
@@ -106,7 +106,7 @@ class ModerationCommands(AdminBase):
     @app_commands.choices(mode=MODES)
     async def agegate(self, interaction: discord.Interaction, mode: str, restricted: bool) -> None:
         guild_id = await self.require_admin(interaction)
-        modes = await self.store.set_mode_age_restricted(guild_id, mode, restricted)
+        modes = await self.moderation.set_mode_age_restricted(guild_id, mode, restricted)
         await self.record_change(
             interaction, "agegate", f"mode {mode}", guild_id, restricted=restricted
         )
@@ -120,7 +120,7 @@ class ModerationCommands(AdminBase):
     ) -> None:
         guild_id = await self.require_admin(interaction)
         cid = channel.id if channel else None
-        await self.store.set_report_channel(guild_id, cid)
+        await self.moderation.set_report_channel(guild_id, cid)
         await self.record_change(interaction, "reports.channel", f"channel {cid}", guild_id)
         if channel is None:
             await self.reply(interaction, "Reports are recorded but no longer posted.")
@@ -141,13 +141,13 @@ class ModerationCommands(AdminBase):
         page: Range[int, 1, 1000] = 1,
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        entries = await self.store.prompt_log(
+        entries = await self.moderation.prompt_log(
             guild_id,
             user_id=member.id if member else None,
             limit=LOG_PAGE,
             offset=(page - 1) * LOG_PAGE,
         )
-        settings = await self.store.moderation_settings(guild_id)
+        settings = await self.moderation.moderation_settings(guild_id)
         await self.reply(interaction, log_text(entries, page, settings.log_retention_days))
 
     @AdminBase.admin.command(
@@ -158,6 +158,6 @@ class ModerationCommands(AdminBase):
         self, interaction: discord.Interaction, days: Range[int, 1, MAX_LOG_RETENTION_DAYS]
     ) -> None:
         guild_id = await self.require_admin(interaction)
-        await self.store.set_log_retention(guild_id, days)
+        await self.moderation.set_log_retention(guild_id, days)
         await self.record_change(interaction, "retention", None, guild_id, days=days)
         await self.reply(interaction, f"Finished jobs are kept in the prompt log for {days} days.")

@@ -53,7 +53,7 @@ class Reports:
         self._cooldown = MemberCooldown(REPORTS_PER_WINDOW, REPORT_WINDOW_S)
 
     async def _job_here(self, job_id: str, guild_id: int) -> Job:
-        job = await self.bot.store.get(job_id)
+        job = await self.bot.engine.job(job_id)
         if job is None or job.guild_id != guild_id:
             raise JobNotFound(job_id=job_id)
         return job
@@ -69,7 +69,9 @@ class Reports:
         if wait:
             raise SlowDown(what="report results", retry_after_s=wait)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.bot.store.create_report(guild_id, job.id, interaction.user.id)
+        report = await self.bot.engine.moderation.create_report(
+            guild_id, job.id, interaction.user.id
+        )
         if report.report_message_id is not None:
             text = "You reported this already; the moderators have it."
         elif await self._tell_moderators(report, job, interaction.message):
@@ -85,7 +87,7 @@ class Reports:
     async def _tell_moderators(
         self, report: Report, job: Job, pressed: discord.Message | None
     ) -> bool:
-        settings = await self.bot.store.moderation_settings(report.guild_id)
+        settings = await self.bot.engine.moderation.moderation_settings(report.guild_id)
         if settings.report_channel_id is None:
             return False
         channel = self.bot.get_partial_messageable(
@@ -102,21 +104,21 @@ class Reports:
         except discord.HTTPException as exc:
             log.warning("report %d could not be posted: %s", report.id, exc)
             return False
-        await self.bot.store.set_report_message(report.id, message.id)
+        await self.bot.engine.moderation.set_report_message(report.id, message.id)
         return True
 
     # --- a moderator acts ---------------------------------------------------------------
 
     async def act(self, interaction: discord.Interaction, report_id: int, action: str) -> None:
-        actor = actor_from_interaction(interaction, self.bot.settings.owner_ids)
+        actor = actor_from_interaction(interaction, self.bot.config.owner_ids)
         if actor.guild_id is None or not actor.is_admin:
             raise NotGuildAdmin(user_id=actor.user_id)
-        report = await self.bot.store.get_report(report_id)
+        report = await self.bot.engine.moderation.get_report(report_id)
         if report is None or report.guild_id != actor.guild_id:
             raise JobNotFound(job_id=f"(report {report_id})")
-        resolved = await self.bot.store.resolve_report(report_id, actor.user_id, action)
+        resolved = await self.bot.engine.moderation.resolve_report(report_id, actor.user_id, action)
         if resolved is None:
-            now = await self.bot.store.get_report(report_id) or report
+            now = await self.bot.engine.moderation.get_report(report_id) or report
             done = ACTION_TEXT.get(now.action or "", now.action or "closed")
             await interaction.response.send_message(
                 f"Report #{report_id} was already handled: {done} by <@{now.resolved_by}>.",
@@ -126,7 +128,7 @@ class Reports:
             return
         job = await self._job_here(report.job_id, report.guild_id)
         await self._apply(action, job, report_id, actor.user_id)
-        await self.bot.store.audit(
+        await self.bot.engine.admin.audit(
             report.guild_id,
             actor.user_id,
             f"report.{action}",
@@ -140,7 +142,9 @@ class Reports:
     async def _apply(self, action: str, job: Job, report_id: int, by: int) -> None:
         if action == "ban":
             assert job.guild_id is not None
-            await self.bot.store.ban(job.guild_id, job.user_id, reason=f"report #{report_id}")
+            await self.bot.engine.admin.ban(
+                job.guild_id, job.user_id, reason=f"report #{report_id}"
+            )
         elif action == "delete":
             if job.result_message_id:
                 channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)

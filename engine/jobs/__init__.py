@@ -1,5 +1,6 @@
 """Durable jobs: status model, SQLite store, quotas and guild admin state."""
 
+from engine.jobs._db import bundled_migrations
 from engine.jobs._quota import QuotaLimit, QuotaRule, QuotaScope, QuotaStatus, day_window
 from engine.jobs.admin import AuditEntry, Ban, GuildSettings
 from engine.jobs.admission import (
@@ -31,6 +32,7 @@ __all__ = [
     "QuotaScope",
     "QuotaStatus",
     "Recovery",
+    "bundled_migrations",
     "check_admission",
     "check_owner",
     "day_window",

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from engine.errors import BindingInvalid, NodeProblem
-from engine.workflows._schema import (
+from engine.workflows.bindings import OUTPUT, find_bindings
+from engine.workflows.schema import (
     LITERAL_TYPES,
     MATCHTYPE,
     InputSpec,
@@ -28,7 +29,6 @@ from engine.workflows._schema import (
     output_types,
     types_fit,
 )
-from engine.workflows.bindings import OUTPUT, find_bindings
 
 # What each known parameter needs from the input it is bound to.
 _PARAM_TYPES: Mapping[str, frozenset[str]] = {

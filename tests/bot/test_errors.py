@@ -13,7 +13,7 @@ def all_ltx_errors(cls=E.LtxError):
 
 
 def test_every_engine_error_class_has_a_message():
-    """A new error class in engine/errors.py must get a line in the table."""
+    """A new error class in engine/errors/ must get a line in the table."""
     missing = [c.__name__ for c in all_ltx_errors() if c not in TABLE]
     assert missing == []
 

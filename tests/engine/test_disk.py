@@ -16,8 +16,8 @@ import pytest
 
 from engine.disk import check_free_space, remove_partials, sweep
 from engine.errors import LowDiskSpace
-from engine.worker import Engine
-from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path, read_beat
+from engine.worker import Worker
+from ltxbot.heartbeat import beat_forever, heartbeat_path, read_beat
 
 
 def make(path: Path, size: int, age_s: float = 0.0) -> Path:
@@ -102,9 +102,9 @@ async def test_a_full_disk_does_not_end_the_heartbeat(full_disk, caplog):
 
 def test_result_copy_on_a_full_disk_leaves_no_part_file(full_disk, tmp_path):
     source = make(tmp_path / "comfy" / "out.mp4", 512 * 1024)
-    engine = SimpleNamespace(outputs_dir=full_disk / "outputs")
+    worker = SimpleNamespace(outputs_dir=full_disk / "outputs")
     output = SimpleNamespace(kind="video", path=source)
     with pytest.raises(LowDiskSpace):
-        Engine._keep_result(engine, "job1", [output])
+        Worker._keep_result(worker, "job1", [output])
     assert list((full_disk / "outputs").iterdir()) == []  # no .part left
     assert source.exists()  # ComfyUI's copy stays until the result is safe

@@ -12,12 +12,12 @@ import av
 import pytest
 
 from engine.events import Progress
+from engine.front import Engine
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, parse_params
 from engine.prepare import ModePreparer, check_live_workflows
 from engine.scheduler import make_scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.worker import Engine
 
 TEST_WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 REAL_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -74,7 +74,7 @@ async def store(tmp_path):
 
 
 def make_engine(store, runtime, tmp_path, workflows=TEST_WORKFLOWS, policy=None) -> Engine:
-    engine = Engine(
+    engine = Engine.build(
         store=store,
         scheduler=make_scheduler("round_robin"),
         runtime=runtime,
@@ -110,7 +110,7 @@ async def test_a_job_runs_to_a_decodable_video_in_the_data_dir(store, runtime, t
     ]  # fmt: skip
     job = await submit(engine)
     assert engine.position(job.id) == 1
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.status is JobStatus.SUCCEEDED
     assert done.attempts == 1 and done.gpu_seconds > 0
     result = Path(done.result_path)
@@ -133,7 +133,7 @@ async def test_cancelling_a_queued_job_never_runs_it(store, runtime, tmp_path):
     assert cancelled.status is JobStatus.CANCELLED
     assert engine.position(second.id) is None
     assert engine.events.kinds(second.id) == ["finished"]
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.id == first.id
     assert len(engine.scheduler) == 0
     assert (await store.get(second.id)).started_at is None  # never ran, never charged
@@ -152,7 +152,7 @@ async def test_only_the_owner_or_an_admin_may_cancel(store, runtime, tmp_path):
 async def test_cancelling_a_running_job_interrupts_it(store, runtime, tmp_path):
     engine = make_engine(store, runtime, tmp_path, workflows=slow_workflows(tmp_path))
     job = await submit(engine)
-    run = asyncio.create_task(engine.process_one(await engine.scheduler.get()))
+    run = asyncio.create_task(engine.worker.process_one(await engine.scheduler.get()))
     await engine.events.progress_seen.wait()
     assert engine.position(job.id) == 0
     still_running = await engine.cancel(job.id, by_user_id=1)
@@ -169,7 +169,7 @@ async def test_a_job_that_times_out_twice_fails_as_a_refunded_system_fault(
     policy = TimeoutPolicy(min_s=0.2, max_s=0.2, cold_load_s=0)
     engine = make_engine(store, runtime, tmp_path, slow_workflows(tmp_path), policy)
     await submit(engine)
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.status is JobStatus.FAILED
     assert done.error_code == "timeout"
     assert "attempt 2" in done.error_detail
@@ -185,7 +185,7 @@ async def test_a_missing_input_fails_with_a_clear_error(store, runtime, tmp_path
     job = await engine.submit(
         guild_id=10, channel_id=20, user_id=1, mode="i2v", params=params, inputs={"image": "0" * 64}
     )
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.id == job.id
     assert done.status is JobStatus.FAILED
     assert done.error_code == "input_rejected"
@@ -194,7 +194,7 @@ async def test_a_missing_input_fails_with_a_clear_error(store, runtime, tmp_path
 async def test_stopping_the_worker_requeues_the_running_job(store, runtime, tmp_path):
     engine = make_engine(store, runtime, tmp_path, workflows=slow_workflows(tmp_path))
     job = await submit(engine)
-    worker = asyncio.create_task(engine.run_forever())
+    worker = asyncio.create_task(engine.worker.run_forever())
     await engine.events.progress_seen.wait()
     worker.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -233,7 +233,7 @@ async def test_an_image_job_reads_its_ingested_input(store, runtime, tmp_path):
         guild_id=10, channel_id=20, user_id=1, mode="i2v", params=params,
         inputs={"image": stored.sha256},
     )  # fmt: skip
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.id == job.id and done.status is JobStatus.SUCCEEDED, done.error_detail
     with av.open(done.result_path) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
@@ -247,7 +247,7 @@ async def test_missing_models_are_named_with_their_sizes_and_mode(store, runtime
     with the same message `ltx-bot render` gives (sizes and mode included)."""
     engine = make_engine(store, runtime, tmp_path, workflows=REAL_WORKFLOWS)
     await submit(engine)
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.status is JobStatus.FAILED
     assert done.error_code == "model_missing"
     assert "missing model files for t2v (" in done.error_detail

@@ -193,6 +193,10 @@ def test_the_bootstrap_layer_runs_from_only_the_files_it_copies(dockerfile, tmp_
     app = tmp_path / "app"
     for sources, dest in _copied_for_bootstrap(dockerfile):
         for source in sources:
+            if (REPO_ROOT / source).is_dir():  # COPY of a folder copies what it holds
+                ignore = shutil.ignore_patterns("__pycache__")
+                shutil.copytree(REPO_ROOT / source, app / dest, dirs_exist_ok=True, ignore=ignore)
+                continue
             target = app / dest / Path(source).name if dest.endswith("/") else app / dest
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO_ROOT / source, target)

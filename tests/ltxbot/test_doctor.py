@@ -35,8 +35,8 @@ from ltxbot._doctor_checks import (
     parse_nvidia_smi,
     token_problem,
 )
-from ltxbot._doctor_heartbeat import beat_forever, heartbeat_path, read_beat, write_beat
 from ltxbot.doctor import doctor, known_schema_version, run_checks
+from ltxbot.heartbeat import beat_forever, heartbeat_path, read_beat, write_beat
 from ltxbot.settings import REPO_ROOT, Settings
 from ltxbot.setup import load_pin
 from tests.ltxbot._comfy_repo import write_tree

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ltxbot._setup_pip import plan_requirements
 from ltxbot.settings import Settings
 from ltxbot.setup import (
     REPO_ENV,
@@ -22,7 +23,6 @@ from ltxbot.setup import (
     bootstrap,
     inspect_checkout,
     load_pin,
-    plan_requirements,
     setup,
 )
 from tests.ltxbot._comfy_repo import ComfyRepo, git, make_repo, write_tree

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from bot.cards._render import note_text, params_text, progress_bar, render_card
+from bot.cards.render import note_text, params_text, progress_bar, render_card
 from engine.jobs import JobStatus
 from tests.engine.jobs._helpers import make_job
 

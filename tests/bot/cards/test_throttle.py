@@ -1,6 +1,6 @@
 import pytest
 
-from bot.cards._throttle import EditThrottle, ThrottlePolicy
+from bot.cards.throttle import EditThrottle, ThrottlePolicy
 
 
 def test_first_edit_is_immediate_then_spaced_by_the_minimum():

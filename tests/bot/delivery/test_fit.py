@@ -13,7 +13,7 @@ from tests.bot.e2e import _media
 
 
 def delivery(tmp_path) -> Delivery:
-    return Delivery(client=None, store=None, work_dir=tmp_path / "work", limits=None)  # type: ignore[arg-type]
+    return Delivery(client=None, jobs=None, work_dir=tmp_path / "work", limits=None)  # type: ignore[arg-type]
 
 
 async def test_concurrent_fits_of_one_job_write_separate_whole_files(tmp_path):

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards._throttle import ThrottlePolicy
+from bot.cards.throttle import ThrottlePolicy
 from bot.client import LtxBot
 from engine.comfy.runtime import Runtime
 from engine.events import JobChangeStream
+from engine.front import Engine
 from engine.jobs import JobStore
 from engine.prepare import check_live_workflows
-from engine.worker import Engine
 from ltxbot import app as ltx_app
 from ltxbot.app import runtime_config
 from ltxbot.settings import REPO_ROOT, Settings
@@ -108,8 +108,8 @@ class World:
     async def drain(self) -> None:
         """Wait until the engine has nothing to run and the bot nothing to post."""
         async with asyncio.timeout(60):
-            while len(self.engine.scheduler) or self.engine.running_job_id:
-                await self.engine.wait_idle()
+            while len(self.engine.scheduler) or self.engine.worker.running_job_id:
+                await self.engine.worker.wait_idle()
                 await asyncio.sleep(0.05)
             await self.changes.join()
             await self.bot.tasks.wait_idle()
@@ -163,9 +163,8 @@ async def running_world(
         _, engine = await ltx_app.start_engine(settings, store, runtime=runtime, events=changes)
         await engine.recover()
         bot = LtxBot(
-            settings,
+            ltx_app.bot_config(settings),
             engine,
-            store,
             changes=changes,
             throttle=ThrottlePolicy(min_interval_s=EDIT_INTERVAL_S),
             guild_ready_timeout=0.05,
@@ -175,7 +174,9 @@ async def running_world(
         with fake.patch_discord_py():
             bot_task = asyncio.create_task(bot.start(fake.token), name="bot")
             engine_task = (
-                asyncio.create_task(engine.run_forever(), name="engine") if start_engine else None
+                asyncio.create_task(engine.worker.run_forever(), name="engine")
+                if start_engine
+                else None
             )
             try:
                 ready = asyncio.create_task(bot.wait_until_ready())
@@ -190,7 +191,7 @@ async def running_world(
             finally:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(30):
-                        await engine.wait_idle()
+                        await engine.worker.wait_idle()
                 if engine_task is not None:
                     engine_task.cancel()
                     await asyncio.gather(engine_task, return_exceptions=True)

@@ -3,6 +3,8 @@ and what users see when they are refused."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.bot.e2e._helpers import reply_text, run_command, submit
 from tests.bot.e2e.conftest import SMALL, running_world
 
@@ -99,7 +101,8 @@ async def test_pause_ban_channels_limits_and_audit(world):
 
 async def test_bot_owner_pauses_every_server(runtime, e2e_dir, tmp_path):
     async with running_world(runtime, e2e_dir, tmp_path) as w0:
-        w0.settings.owner_ids.append(w0.alice.id)  # alice runs the bot
+        # alice runs the bot (her id is known once the fake made her)
+        w0.bot.config = replace(w0.bot.config, owner_ids=frozenset({w0.alice.id}))
         pause = await admin(w0, w0.alice, "pause", {"everywhere": True}, override=True)
         assert "every server" in pause
         assert await w0.store.global_paused()

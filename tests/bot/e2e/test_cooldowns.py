@@ -71,7 +71,7 @@ async def test_concurrent_shows_of_one_job_each_get_a_whole_video(world):
         assert facts["video_codec"] == "h264", facts
     # Every temporary encode is removed once its upload returned (the bot
     # deletes it just after the fake has answered, so give it a moment).
-    work_dir = w.bot.settings.data_dir / "tmp" / "delivery"
+    work_dir = w.bot.config.delivery_dir
     async with asyncio.timeout(5):
         while list(work_dir.glob("*.mp4")):  # noqa: ASYNC110 - files send no events
             await asyncio.sleep(0.02)

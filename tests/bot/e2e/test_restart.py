@@ -174,7 +174,7 @@ async def test_recovery_finds_the_result_behind_any_amount_of_chat(runtime, e2e_
             for i in range(250):
                 body = MessageBody({"content": f"chat {i}"}, None, ())
                 fake.create_message(first.channel, body, author=first.bob)
-            engine = asyncio.create_task(first.engine.run_forever())
+            engine = asyncio.create_task(first.engine.worker.run_forever())
             try:
                 result = await wait_result(first, job_id)
                 await first.drain()

@@ -32,7 +32,7 @@ _TREE = SimpleNamespace(
 
 def registered(limits: Limits = DEFAULT) -> dict[str, dict[str, Any]]:
     """The `/ltx` subcommands' payloads, as the cog registers them."""
-    cog = LtxCog(SimpleNamespace(settings=limits))  # type: ignore[arg-type]
+    cog = LtxCog(SimpleNamespace(config=SimpleNamespace(limits=limits)))  # type: ignore[arg-type]
     return {c["name"]: c for c in cog.group.to_dict(_TREE)["options"]}  # type: ignore[arg-type]
 
 

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from bot.ltx._params import retry_params, split_options
+from bot.ltx._params import split_options
 from engine.media import StoredInput
-from engine.modes import Limits, MediaInfo, parse_params
+from engine.modes import MediaInfo
 
 
 def test_split_options_separates_media_and_drops_omitted_values():
@@ -12,13 +12,6 @@ def test_split_options_separates_media_and_drops_omitted_values():
     )
     assert raw == {"prompt": "p", "seed": 0}  # 0 is a value, None is "not given"
     assert files == {"image": "ATTACHMENT"}
-
-
-def test_retry_params_get_a_new_seed_from_parsing_and_keep_the_rest():
-    first = parse_params("t2v", {"prompt": "p", "width": 512, "height": 512}, Limits())
-    again = parse_params("t2v", retry_params(first.model_dump(mode="json")), Limits())
-    assert again.model_dump(exclude={"seed"}) == first.model_dump(exclude={"seed"})
-    assert "seed" not in retry_params({"seed": 1, "prompt": "p"})
 
 
 def test_media_info_of_a_stored_input_carries_what_parsing_needs():

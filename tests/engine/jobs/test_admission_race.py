@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from engine.errors import LtxError, QueueFull
+from engine.front import Engine
 from engine.jobs import JobStore, QueueCaps, QuotaScope
 from engine.scheduler import make_scheduler
-from engine.worker import Engine
 
 G, CH, U = 1, 100, 10
 N = 50
@@ -36,7 +36,7 @@ class _NoPreparer:
 
 
 def _engine(store: JobStore, tmp_path: Path, caps: QueueCaps) -> Engine:
-    return Engine(
+    return Engine.build(
         store=store,
         scheduler=make_scheduler("round_robin"),
         runtime=None,  # type: ignore[arg-type]  # submit never touches it

@@ -22,11 +22,11 @@ from pathlib import Path
 import av
 import pytest
 
+from engine.front import Engine
 from engine.jobs import JobStatus, JobStore
 from engine.media import MediaLimits, fit_to_limit, ingest
 from engine.modes import Limits, MediaInfo, build_workflow, get_mode, parse_params
 from engine.prepare import Prepared
-from engine.worker import Engine
 from ltxbot.app import runtime_config, start_engine
 from ltxbot.settings import Settings
 from tests.engine.modes._ltx_checks import expected_output, mismatches
@@ -73,7 +73,7 @@ async def engine_for(settings: Settings):
     text_node.register(sys.modules["nodes"])
     try:
         _, eng = await start_engine(settings, store, runtime=runtime)
-        eng.preparer = StandInText(eng.preparer)
+        eng.worker.preparer = StandInText(eng.worker.preparer)
         yield eng
     finally:
         text_node.unregister(sys.modules["nodes"])
@@ -107,7 +107,7 @@ async def run_mode(engine: Engine, settings: Settings, mode: str, tmp_path: Path
         guild_id=1, channel_id=2, user_id=3, mode=mode,
         params=params.model_dump(mode="json"), inputs=inputs,
     )  # fmt: skip
-    done = await engine.process_one(await engine.scheduler.get())
+    done = await engine.worker.process_one(await engine.scheduler.get())
     assert done.id == job.id
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     fitted = tmp_path / f"{mode}-fitted.mp4"

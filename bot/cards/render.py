@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from bot.errors import failure_text
-from bot.ports import ProgressLike
+from engine.events import Progress
 
 PROMPT_SHOWN = 300
 BAR_CELLS = 12
@@ -76,7 +76,7 @@ def params_text(params: Mapping[str, Any]) -> str:
 
 
 def _status_line(
-    job: Any, *, position: int | None, eta: float | None, progress: ProgressLike | None
+    job: Any, *, position: int | None, eta: float | None, progress: Progress | None
 ) -> str:
     status = status_value(job)
     if status == "queued":
@@ -113,7 +113,7 @@ def render_card(
     *,
     position: int | None = None,
     eta: float | None = None,
-    progress: ProgressLike | None = None,
+    progress: Progress | None = None,
 ) -> CardText:
     """The card of `job` in its current state."""
     status = status_value(job)

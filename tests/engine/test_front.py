@@ -1,0 +1,136 @@
+"""The engine's front door: the one API the bot holds (engine/api.py).
+
+No ComfyUI here: these are the decisions the front door makes before a job
+reaches the worker (retry's ownership, new seed and admission; the reads the
+bot's cards and delivery rely on), and a check that the in-process `Engine`
+offers every method the Protocols promise, so a method added to the API but
+not implemented fails here as well as in the type checker.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from engine.api import EngineApi, GuildAdminApi, JobsApi, ModerationApi
+from engine.errors import JobNotFound, NotJobOwner, QuotaExceeded
+from engine.front import Engine, retry_params
+from engine.jobs import JobStatus, JobStore, QuotaScope
+from engine.modes import Limits, parse_params
+from engine.scheduler import make_scheduler
+
+G, CH, OWNER, OTHER = 1, 100, 10, 11
+
+
+class _NoPreparer:
+    async def prepare(self, job):  # pragma: no cover - the worker never runs here
+        raise AssertionError("not run in these tests")
+
+    def estimate(self, job) -> float | None:
+        return None
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = await JobStore.open(tmp_path / "jobs.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def engine(store: JobStore, tmp_path: Path) -> Engine:
+    return Engine.build(
+        store=store,
+        scheduler=make_scheduler("round_robin"),
+        runtime=None,  # type: ignore[arg-type]  # nothing here runs a job
+        preparer=_NoPreparer(),  # type: ignore[arg-type]
+        outputs_dir=tmp_path / "outputs",
+        inputs_dir=tmp_path / "inputs",
+    )
+
+
+def _params() -> dict:
+    raw = {"prompt": "a lighthouse", "width": 256, "height": 256, "duration_s": 1, "fps": 8}
+    return parse_params("t2v", raw, Limits()).model_dump(mode="json")
+
+
+async def _first(engine: Engine):
+    return await engine.submit(
+        guild_id=G, channel_id=CH, user_id=OWNER, mode="t2v", params=_params(), inputs={}
+    )
+
+
+def _members(protocol: type) -> set[str]:
+    return {
+        name
+        for name, value in vars(protocol).items()
+        if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
+    }
+
+
+@pytest.mark.parametrize("protocol", [JobsApi, EngineApi])
+def test_the_engine_offers_every_method_of_the_api(protocol: type) -> None:
+    missing = {name for name in _members(protocol) if not hasattr(Engine, name)}
+    assert missing == set()
+
+
+async def test_admin_and_moderation_offer_every_method_of_theirs(engine: Engine) -> None:
+    for part, protocol in ((engine.admin, GuildAdminApi), (engine.moderation, ModerationApi)):
+        missing = {name for name in _members(protocol) if not callable(getattr(part, name, None))}
+        assert missing == set(), protocol.__name__
+
+
+async def test_a_retry_is_a_new_take_with_a_new_seed_in_the_old_channel(engine: Engine) -> None:
+    first = await _first(engine)
+    again = await engine.retry(first.id, guild_id=G, user_id=OWNER)
+    assert again.id != first.id and again.retry_of == first.id
+    assert (again.mode, again.channel_id, again.user_id) == ("t2v", CH, OWNER)
+    assert {k: v for k, v in again.params.items() if k != "seed"} == retry_params(first.params)
+    assert again.params["seed"] != first.params["seed"]
+    assert engine.position(again.id) == 2  # queued behind the first
+
+
+async def test_only_the_owner_or_an_admin_may_retry(engine: Engine) -> None:
+    first = await _first(engine)
+    with pytest.raises(NotJobOwner):
+        await engine.retry(first.id, guild_id=G, user_id=OTHER)
+    with pytest.raises(JobNotFound):  # a job of another server is not found
+        await engine.retry(first.id, guild_id=G + 1, user_id=OTHER, is_admin=True)
+    by_admin = await engine.retry(first.id, guild_id=G, user_id=OTHER, is_admin=True)
+    assert by_admin.user_id == OTHER  # counts against the admin's own quota
+    assert len(await engine.jobs(JobStatus.QUEUED)) == 2
+
+
+async def test_a_retry_is_admitted_like_a_new_job(engine: Engine, store: JobStore) -> None:
+    first = await _first(engine)
+    await store.set_quota(G, QuotaScope.GUILD, None, jobs_per_day=1, gpu_seconds_per_day=None)
+    with pytest.raises(QuotaExceeded):
+        await engine.retry(first.id, guild_id=G, user_id=OWNER)
+    assert [j.id for j in await engine.jobs()] == [first.id]  # nothing was stored
+
+
+async def test_the_reads_and_records_the_bot_uses(engine: Engine) -> None:
+    first = await _first(engine)
+    assert (await engine.job(first.id)) == first
+    assert (await engine.latest_job(G, OWNER)) == first
+    assert await engine.latest_job(G, OTHER) is None
+    await engine.record_card(first.id, 555)
+    assert (await engine.job_for_message(555)).id == first.id  # type: ignore[union-attr]
+    assert (await engine.quota(G, OWNER, [])).used_jobs == 1
+    assert engine.eta(first.id) is not None and engine.eta("nope") is None
+
+
+async def test_what_startup_recovered_is_kept_for_the_bot(engine: Engine) -> None:
+    with pytest.raises(RuntimeError):  # nothing was recovered yet
+        await engine.recovered()
+    recovery = await engine.recover()
+    assert await engine.recovered() is recovery  # the same, not a second query
+
+
+def test_retry_params_drop_only_the_seed() -> None:
+    first = parse_params("t2v", {"prompt": "p", "width": 512, "height": 512}, Limits())
+    again = parse_params("t2v", retry_params(first.model_dump(mode="json")), Limits())
+    assert again.model_dump(exclude={"seed"}) == first.model_dump(exclude={"seed"})
+    assert retry_params({"seed": 1, "prompt": "p"}) == {"prompt": "p"}
