@@ -184,6 +184,7 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
     from engine.events import NoEvents
     from engine.jobs import JobStatus, JobStore
     from engine.models import missing_files
+    from engine.worker import Worker
     from ltxbot.app import start_engine
 
     mode = args.mode
@@ -215,8 +216,10 @@ async def _render_mode(settings: Settings, args: argparse.Namespace) -> Path:
             params=params.model_dump(mode="json"), inputs=inputs,
         )  # fmt: skip
         console.print(f"job {job.id}: {mode} {params.width}x{params.height}")
+        worker = engine.worker
+        assert isinstance(worker, Worker), "start_engine runs jobs in this process"
         with bar.progress:
-            done = await engine.worker.process_one(job)
+            done = await worker.process_one(job)
     finally:
         if runtime is not None:
             await runtime.close()
