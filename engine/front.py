@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from engine.api import GuildAdminApi, ModerationApi
 from engine.comfy.runtime import Runtime
@@ -37,7 +37,7 @@ from engine.modes import Limits, MediaInfo, parse_params
 from engine.prepare import Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.worker import Worker
+from engine.worker import Consumer, Worker
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +46,6 @@ def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A finished job's parameters for a new take: everything but the seed, so
     parsing picks (and records) a fresh one."""
     return {k: v for k, v in params.items() if k != "seed"}
-
-
-class Consumer(Protocol):
-    """What the front door asks of whatever runs the jobs it admitted: the
-    in-process `Worker`, or a dispatcher to workers on other machines."""
-
-    # Unix time after which the running job is far past its budget (heartbeat).
-    run_deadline: float | None
-
-    @property
-    def running_job_id(self) -> str | None: ...
-
-    async def run_forever(self) -> None:
-        """The consuming task; ends only by cancellation or `EngineHung`."""
-        ...
-
-    async def wait_idle(self) -> None: ...
-
-    def stop(self, job_id: str) -> bool:
-        """Interrupt the job if it runs now; its ending arrives as a job change."""
-        ...
-
-    def remaining_s(self, now: float) -> float:
-        """Estimated seconds left of what runs now (0 when idle)."""
-        ...
-
-    def estimate(self, job: Job) -> float:
-        """Estimated seconds the job will run."""
-        ...
 
 
 class Engine:

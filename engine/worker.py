@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.comfy.runtime import Runtime
 from engine.disk import free_mb
@@ -44,6 +44,35 @@ log = logging.getLogger(__name__)
 STOP_NOTE = "the bot restarted while this job ran; it is back in the queue"
 
 
+class Consumer(Protocol):
+    """What the front door asks of whatever runs the jobs it admitted: the
+    in-process `Worker`, or a dispatcher to workers on other machines."""
+
+    # Unix time after which the running job is far past its budget (heartbeat).
+    run_deadline: float | None
+
+    @property
+    def running_job_id(self) -> str | None: ...
+
+    async def run_forever(self) -> None:
+        """The consuming task; ends only by cancellation or `EngineHung`."""
+        ...
+
+    async def wait_idle(self) -> None: ...
+
+    def stop(self, job_id: str) -> bool:
+        """Interrupt the job if it runs now; its ending arrives as a job change."""
+        ...
+
+    def remaining_s(self, now: float) -> float:
+        """Estimated seconds left of what runs now (0 when idle)."""
+        ...
+
+    def estimate(self, job: Job) -> float:
+        """Estimated seconds the job will run."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Running:
     job: Job
@@ -53,6 +82,8 @@ class _Running:
 
 
 class Worker:
+    """The in-process Consumer: runs each job on this process's ComfyUI."""
+
     def __init__(
         self,
         *,
