@@ -46,7 +46,7 @@ TEXT = frozenset({"CLIPTextEncode", "LTXVConditioning", "TextGenerateLTX2Prompt"
 SAMPLERS = frozenset({"SamplerCustomAdvanced", "KSampler", "KSamplerAdvanced"})
 UPSCALE = frozenset({"LTXVLatentUpsampler"})
 DECODE = frozenset({"VAEDecodeTiled", "VAEDecode", "LTXVAudioVAEDecode"})
-SAVE = frozenset({"CreateVideo", "SaveVideo"})
+SAVE = frozenset({"CreateVideo", "SaveVideo", "LTXBotSaveVideo"})
 STAGES = ("load", "text_encode", "stage1", "upscale", "stage2", "decode", "save", "other")
 
 
@@ -256,6 +256,28 @@ def make_video(path: Path, width: int, height: int, seconds: float, fps: int) ->
         out.mux(vs.encode(None))
         _mux_audio(out, audio, _tone(seconds, 48_000, 330.0), 48_000)
     return path
+
+
+def with_comfy_save(prompt: dict[str, Any]) -> dict[str, Any]:
+    """The graph as the template has it: the engine's output node
+    (`LTXBotSaveVideo`) back to ComfyUI's own SaveVideo, fed the same VIDEO,
+    with the template's settings (container and codec "auto")."""
+    out = dict(prompt)
+    for node_id, node in prompt.items():
+        if node.get("class_type") == "LTXBotSaveVideo":
+            inputs = node["inputs"]
+            out[node_id] = {
+                "class_type": "SaveVideo",
+                "inputs": {
+                    "video": inputs["video"],
+                    "filename_prefix": inputs["filename_prefix"],
+                    "format": "auto",
+                    "codec": "auto",
+                    "format.codec": "auto",
+                },
+                "_meta": node.get("_meta", {}),
+            }
+    return out
 
 
 def probe_video(path: Path) -> dict[str, Any]:

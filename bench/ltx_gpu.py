@@ -11,8 +11,9 @@ In one process, after one boot:
 - each job goes the way a Discord job goes: `Engine.submit` (admission, store,
   scheduler), the worker's `scheduler.get()` and `Engine.process_one`, then the
   fit of the result under the upload limit (`fit_to_limit`, as delivery does);
-- the same t2v graph (`build_workflow` of the same parameters) runs through a
-  fresh `execution.PromptExecutor`, made as ComfyUI's main.py makes it (its
+- the same t2v graph (`build_workflow` of the same parameters), with the
+  template's own SaveVideo in place of the engine's output node, runs through
+  a fresh `execution.PromptExecutor`, made as ComfyUI's main.py makes it (its
   default RAM-pressure cache), its `execute()` called as main.py calls it;
   cold (its first prompt: it loads every model itself) and warm.
 
@@ -96,6 +97,7 @@ class Bench:
             self.work / "comfy",
             device=self.args.device,
             model_dirs=tuple(comfy_model_dirs(WORKFLOWS)),
+            extra_args=tuple(self.args.comfy_arg),
         )
         self.runtime = Runtime(config)
         info = await self.runtime.start()
@@ -296,7 +298,8 @@ class Bench:
         params, _ = self.params("t2v")
         model = get_mode("t2v").params_model.model_validate(params)
         built = build_workflow("t2v", model, {}, WORKFLOWS)
-        prompt = built.prompt if self.hook is None else self.hook(built.prompt)
+        prompt = _gpu.with_comfy_save(built.prompt)
+        prompt = prompt if self.hook is None else self.hook(prompt)
         outputs = list(built.output_node_ids)
         prompt_id = f"raw-{index}"
         for node_id in outputs:
@@ -435,6 +438,7 @@ class Bench:
                 "preset": "balanced",
                 "enhance_prompt": False,
                 "warm_runs": self.args.warm,
+                "comfy_args": list(self.args.comfy_arg),
             },
             "boot": self.boot,
             "inputs": {
@@ -542,7 +546,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"(+ workflow check: {b.get('boot_and_check_s')} s; process start → ready "
         f"{b.get('process_start_to_ready_s')} s)",
         f"{s['width']}×{s['height']}, {s['duration_s']} s, preset {s['preset']}, "
-        f"enhancer off; raw cache {results.get('raw_cache')}",
+        f"enhancer off; raw cache {results.get('raw_cache')}; "
+        f"ComfyUI flags {s.get('comfy_args') or 'none'}",
         "",
         "| job | process_one / execute s | fit s | "
         + " | ".join(_gpu.STAGES)
@@ -631,6 +636,12 @@ def build_parser() -> Any:
     p.add_argument("--mode-runs", type=int, default=2, help="runs of each other mode (default 2)")
     p.add_argument("--no-raw", dest="raw", action="store_false", help="skip raw ComfyUI")
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument(
+        "--comfy-arg",
+        action="append",
+        default=[],
+        help="a ComfyUI command-line flag for the boot (repeat: --comfy-arg=--fast ...)",
+    )
     return p
 
 

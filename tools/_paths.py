@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+from engine.comfy import video_out
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS_DIR = REPO_ROOT / "workflows"
 SNAPSHOT_NAME = "object_info-0.33.0.json"
@@ -25,9 +27,11 @@ def object_info_path() -> Path:
 
 
 def load_object_info() -> dict:
+    """The registry the engine boots: the pin's snapshot (`object_info_path`)
+    plus the node the engine adds (`engine.comfy.video_out`)."""
     path = object_info_path()
     if not path.is_file():
         raise FileNotFoundError(
             f"ComfyUI node snapshot not found at {path}; set {SNAPSHOT_ENV} to its path"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8")) | video_out.object_info()

@@ -56,13 +56,15 @@ class Wire:
 
 @dataclass(frozen=True)
 class Replace:
-    """Swap a node for another class, keeping its id (and so its consumers)."""
+    """Swap a node for another class, keeping its id (and so its consumers) and
+    the old node's inputs named in `keep` (its wires, say)."""
 
     node: str
     cls: str
     new_cls: str
     inputs: Mapping[str, Any]
     title: str
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ def _upstream(api: dict, roots: list[str]) -> set[str]:
     return keep
 
 
+def _replaced(api: dict, step: Replace) -> dict:
+    old = _node(api, step.node, step.cls)["inputs"]
+    missing = [k for k in step.keep if k not in old]
+    if missing:
+        raise RecipeError(f"node {step.node} ({step.cls}) has no input {missing}")
+    return {
+        "inputs": {k: old[k] for k in step.keep} | {k: _value(v) for k, v in step.inputs.items()},
+        "class_type": step.new_cls,
+        "_meta": {"title": step.title},
+    }
+
+
 def apply_recipe(api: dict, recipe: Recipe) -> dict:
     """The converted template with the recipe applied, output filename set, and
     every node that no `ltx:output` depends on removed."""
@@ -124,12 +138,7 @@ def apply_recipe(api: dict, recipe: Recipe) -> dict:
                 raise RecipeError(f"wire source {step.src.src} does not exist")
             node["inputs"][step.input] = _value(step.src)
         elif isinstance(step, Replace):
-            _node(api, step.node, step.cls)
-            api[step.node] = {
-                "inputs": {k: _value(v) for k, v in step.inputs.items()},
-                "class_type": step.new_cls,
-                "_meta": {"title": step.title},
-            }
+            api[step.node] = _replaced(api, step)
         elif isinstance(step, Add):
             if step.node in api:
                 raise RecipeError(f"node {step.node} already exists")

@@ -5,7 +5,8 @@
 
 Inputs, all pinned: the official LTX-2.3 templates from
 comfyui-workflow-templates-json, comfy-cli's converter, the ComfyUI 0.33 node
-snapshot (`/object_info`), and the recipes in `tools/recipes.py`. The output is a
+snapshot (`/object_info`) with the engine's own output node
+(`engine.comfy.video_out`), and the recipes in `tools/recipes.py`. The output is a
 pure function of them: run it twice, get the same bytes.
 """
 
@@ -72,7 +73,7 @@ def _model_names(prompt: dict, known: set[str]) -> list[str]:
 
 def generate() -> dict[str, str]:
     """File name → text of every generated file."""
-    object_info = load_object_info()
+    object_info = load_object_info()  # the pin's nodes and the engine's own
     templates = {r.template: _convert.load_template(r.template) for r in RECIPES.values()}
     all_model_names = {
         e["name"] for t in templates.values() for e in _convert.template_models(t)

@@ -7,6 +7,9 @@ instance>:<interior id>`) in comfyui-workflow-templates-json 0.1.123.
 
 from __future__ import annotations
 
+from engine.comfy.video_out import NODE_NAME as FAST_SAVE
+from engine.media.frames import DEFAULT_CRF
+from engine.media.upload import upload_limit
 from tools._recipe import Add, Bind, Link, Recipe, Replace, Set, Wire
 
 # Sizes of the model files, from the templates' "Model Links" notes (decimal
@@ -23,6 +26,21 @@ MODEL_SIZES: dict[str, int] = {
 }
 
 ENHANCER_LORA = "gemma-3-12b-it-abliterated_lora_rank64_bf16.safetensors"
+
+
+def _output(node: str) -> Replace:
+    """The template's SaveVideo becomes the engine's one-encode output node, fed
+    the same VIDEO: CRF quality, capped to fit the default upload budget (what
+    delivery fits to when a server's own limit is not known), so delivery only
+    remuxes it (docs/benchmarks.md §7)."""
+    return Replace(
+        node,
+        "SaveVideo",
+        FAST_SAVE,
+        {"filename_prefix": "ltxbot/video", "crf": DEFAULT_CRF, "fit_bytes": upload_limit()},
+        "ltx:output",
+        keep=("video",),
+    )
 
 
 def _float_duration(node: str) -> Replace:
@@ -79,7 +97,7 @@ T2V = Recipe(
         Bind("267:209", "KSamplerSelect", "sampler"),
         Bind("267:252", "ManualSigmas", "sigmas"),
         Bind("267:211", "ManualSigmas", "refine_sigmas"),
-        Bind("75", "SaveVideo", "output"),
+        _output("75"),
         *_refine_switch("267:217", "267:253", "267:218", "267:251", "267:220"),
     ),
 )
@@ -100,7 +118,7 @@ I2V = Recipe(
         Bind("320:291", "KSamplerSelect", "sampler"),
         Bind("320:306", "ManualSigmas", "sigmas"),
         Bind("320:281", "ManualSigmas", "refine_sigmas"),
-        Bind("75", "SaveVideo", "output"),
+        _output("75"),
         *_refine_switch("320:307", "320:287", "320:309", "320:315", "320:297"),
     ),
 )
@@ -119,7 +137,7 @@ _IA2V_COMMON = (
     Bind("340:298", "KSamplerSelect", "sampler"),
     Bind("340:308", "ManualSigmas", "sigmas"),
     Bind("340:289", "ManualSigmas", "refine_sigmas"),
-    Bind("341", "SaveVideo", "output"),
+    _output("341"),
     *_refine_switch("340:309", "340:295", "340:311", "340:316", "340:303"),
 )
 
@@ -163,7 +181,7 @@ KEYFRAME = Recipe(
         Bind("129:100", "RandomNoise", "seed"),
         Bind("129:118", "ManualSigmas", "sigmas"),
         Bind("129:117", "SamplerEulerAncestral", "eta"),
-        Bind("68", "SaveVideo", "output"),
+        _output("68"),
         # The template has no prompt enhancer; add the one the other LTX-2.3
         # templates use (same LoRA, same settings), fed the first frame.
         Add("ltxbot:prompt", "PrimitiveStringMultiline", {"value": ""}, "ltx:prompt"),
@@ -232,7 +250,7 @@ STYLE = Recipe(
         Bind("129:98", "PrimitiveInt", "height"),
         Bind("129:114", "PrimitiveInt", "fps"),
         Bind("129:704", "KSampler", "seed,steps,sampler"),
-        Bind("68", "SaveVideo", "output"),
+        _output("68"),
         # Keep the source video's sound (the window Video Slice cut).
         Wire("129:122", "CreateVideo", "audio", Link("697:70", 1)),
     ),

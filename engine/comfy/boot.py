@@ -13,7 +13,8 @@ Order matters:
 3. input, output and temp folders under the data dir;
 4. model folders, registered through `folder_paths` (no copies);
 5. the `PromptServer` stand-in;
-6. the built-in nodes, then the progress hook.
+6. the built-in nodes and the engine's own output node (`video_out`), then
+   the progress hook.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from engine.comfy import compat, server
+from engine.comfy import compat, server, video_out
 from engine.comfy.locate import read_version
 from engine.comfy.types import BootInfo, RuntimeConfig
 from engine.errors import EngineUnavailable
@@ -178,6 +179,7 @@ def _boot(config: RuntimeConfig) -> Booted:
         execution = importlib.import_module("execution")
         nodes = importlib.import_module("nodes")
         compat.init_builtin_nodes(nodes, custom_nodes=config.custom_nodes)
+        video_out.register(nodes)  # the bundled workflows' one-encode output
     except EngineUnavailable:
         raise
     except Exception as exc:

@@ -122,3 +122,16 @@ def test_memory(tmp_path):
         run["growth_from_start"], run["rss_end_mib"] / run["rss_start_mib"] - 1, rel_tol=1e-9
     )
     assert is_summary(r["growth_from_start"], 1) and is_summary(r["growth_per_sample_mib"], 5)
+
+
+def test_output_encode(tmp_path):
+    """ComfyUI's SaveVideo + fit against the engine's one-encode node + fit."""
+    r = run_bench("output_encode", tmp_path)
+    assert set(r["pictures"]) == {"noise", "smooth"}
+    for picture in r["pictures"].values():
+        assert is_summary(picture["ratio_comfy_over_ours"], 1)
+        (ours,) = picture["runs"]["ours"]
+        assert ours["fit_encodes"] == 0  # delivery only remuxes the node's file
+        for way in ("comfy", "ours"):
+            (run,) = picture["runs"][way]
+            assert run["delivered_bytes"] <= 10 * 2**20 and run["total_s"] > 0

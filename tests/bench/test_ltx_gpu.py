@@ -99,6 +99,9 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
             assert r["fitted"]["bytes"] <= r["upload_limit_bytes"]
             assert r["fitted"]["frames"] == r["expected"]["frames"] == 9
             assert r["result"]["fps"] == r["expected"]["fps"]
+            assert r["fitted"]["encodes"] == 0  # the one encode was the output node's
+        saver = "LTXBotSaveVideo" if r["path"] == "ours" else "SaveVideo"
+        assert saver in {n["class"] for n in r["nodes"]}
     summary = results["summary"]
     assert "ratio_raw_over_ours_warm" in summary and "ours t2v cold" in summary
     saved = json.loads((out / "ltx_gpu.json").read_text())

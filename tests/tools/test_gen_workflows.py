@@ -7,11 +7,12 @@ import json
 import pytest
 from comfy_cli.workflow_to_api import convert_ui_to_api
 
+from engine.media import upload_limit
 from engine.workflows.bindings import find_bindings, output_nodes
 from engine.workflows.validate import check_workflow
 from tools import _convert, gen_workflows
 from tools._paths import WORKFLOWS_DIR, load_object_info
-from tools._recipe import Bind, Recipe, RecipeError, apply_recipe
+from tools._recipe import Bind, Recipe, RecipeError, Replace, apply_recipe
 from tools.recipes import RECIPES
 
 
@@ -89,8 +90,10 @@ def test_every_mode_binds_what_its_parameters_need(generated):
         assert common | media[mode] | {"duration_s", "output"} <= bound, mode
         assert len(output_nodes(prompt)) == 1
         out = prompt[output_nodes(prompt)[0]]
-        assert out["class_type"] == "SaveVideo"
+        assert out["class_type"] == "LTXBotSaveVideo"
         assert out["inputs"]["filename_prefix"] == f"ltxbot/{mode}"
+        assert out["inputs"]["fit_bytes"] == upload_limit()  # the default upload budget
+        assert prompt[out["inputs"]["video"][0]]["class_type"] == "CreateVideo"
         assert not any(n["class_type"] == "PreviewAny" for n in prompt.values())
 
 
@@ -127,3 +130,21 @@ def test_recipe_guards_against_the_wrong_node(object_info):
     no_output = Recipe("t2v", "video_ltx2_3_t2v", ())
     with pytest.raises(RecipeError, match="ltx:output"):
         apply_recipe(api, no_output)
+
+
+def test_replace_keeps_only_the_inputs_it_names(object_info):
+    api = _convert.convert(_convert.load_template("video_ltx2_3_t2v"), object_info)
+    keep = Recipe(
+        "t2v",
+        "video_ltx2_3_t2v",
+        (Replace("75", "SaveVideo", "LTXBotSaveVideo", {"crf": 18}, "ltx:output", ("video",)),),
+    )
+    out = apply_recipe(api, keep)["75"]
+    assert out["inputs"] == {"video": api["75"]["inputs"]["video"], "crf": 18}
+    lost = Recipe(
+        "t2v",
+        "video_ltx2_3_t2v",
+        (Replace("75", "SaveVideo", "LTXBotSaveVideo", {}, "ltx:output", ("pixels",)),),
+    )
+    with pytest.raises(RecipeError, match="pixels"):
+        apply_recipe(api, lost)

@@ -1,7 +1,8 @@
 """The pinned ComfyUI boots under the engine with every built-in node module
 that upstream's own `main.py` loads on the CPU: the node registry equals the
 `/object_info` snapshot the pin's server returns (taken with API and custom
-nodes off), node for node and input for input."""
+nodes off), node for node and input for input, plus the engine's own output
+node (`engine.comfy.video_out`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 
 import pytest
 
+from engine.comfy import video_out
 from engine.comfy.locate import read_version
 from tools._paths import object_info_path
 
@@ -21,8 +23,10 @@ async def test_every_node_of_the_pin_loads(runtime):
     snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     live = await runtime.object_info()
     assert sorted(set(snapshot) - set(live)) == []
-    assert sorted(set(live) - set(snapshot)) == []
-    assert runtime.info.node_count == len(snapshot)
+    assert sorted(set(live) - set(snapshot)) == [video_out.NODE_NAME]
+    assert runtime.info.node_count == len(snapshot) + 1
+    # what the generator validates the bundled workflows against is what boots
+    assert live[video_out.NODE_NAME] == video_out.object_info()[video_out.NODE_NAME]
 
 
 async def test_the_workflow_nodes_take_the_inputs_the_snapshot_lists(runtime):

@@ -53,10 +53,10 @@ def by_node(prompt: dict, cls: str, title: str | None = None) -> dict:
 
 def test_unknown_class_type(object_info):
     def edit(p):
-        by_node(p, "SaveVideo")["class_type"] = "SaveVideoPlus"
+        by_node(p, "CreateVideo")["class_type"] = "CreateVideoPlus"
 
     probs = problems_after(object_info, edit)
-    assert any(x.class_type == "SaveVideoPlus" and "does not exist" in x.message for x in probs)
+    assert any(x.class_type == "CreateVideoPlus" and "does not exist" in x.message for x in probs)
 
 
 def test_missing_required_input(object_info):
@@ -103,7 +103,7 @@ def test_combo_and_range_values(object_info):
 
 def test_dynamic_combo_key_and_autogrow(object_info):
     def edit(p):
-        by_node(p, "SaveVideo")["inputs"]["format"] = "gif89"
+        by_node(p, "TextGenerateLTX2Prompt")["inputs"]["sampling_mode"] = "warp"
         for node in p.values():
             if node["class_type"] == "ComfyMathExpression":
                 node["inputs"].pop("values.a", None)
@@ -111,7 +111,7 @@ def test_dynamic_combo_key_and_autogrow(object_info):
                 break
 
     probs = {(x.input_name, x.message) for x in problems_after(object_info, edit)}
-    assert ("format", "value not in list") in probs
+    assert ("sampling_mode", "value not in list") in probs
     assert ("values", "needs at least 1 inputs") in probs
 
 
