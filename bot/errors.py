@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from engine import errors as E
+from engine.jobs import TooManyTakes
 from engine.moderation import Refusal, RefusalReason, RuleInvalid
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,15 @@ TABLE: dict[type[E.LtxError], Explain] = {
             "Try again in a few minutes."
             if e.scope == "guild"
             else f"The queue is full ({e.cap} jobs). Try again in a few minutes."
+        ),
+    ),
+    TooManyTakes: Explain(
+        "Too many takes at once",
+        "",
+        lambda e: (
+            f"You asked for {e.asked} takes, but your "
+            + ("queue cap" if e.limit == "queue" else "daily quota")
+            + f" leaves room for {e.room}. Nothing was queued: ask for {e.room} or fewer."
         ),
     ),
     E.QueuePaused: Explain(

@@ -88,6 +88,35 @@ class JobsApi(Protocol):
         are decided here. `channel_nsfw` is that channel's age restriction."""
         ...
 
+    async def final(
+        self,
+        job_id: str,
+        *,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        is_admin: bool = False,
+        channel_nsfw: bool = False,
+    ) -> Job:
+        """The job again with the same seed and prompt, at the Quality preset
+        and larger (up to the server's maxima); decided as `retry` is."""
+        ...
+
+    async def variations(
+        self,
+        job_id: str,
+        *,
+        count: int,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        is_admin: bool = False,
+        channel_nsfw: bool = False,
+    ) -> tuple[Job, ...]:
+        """`count` (1..4) new takes with new seeds, each its own job and quota
+        unit, all admitted or none (TooManyTakes says how many would fit)."""
+        ...
+
     async def cancel(
         self,
         job_id: str,

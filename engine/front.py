@@ -9,7 +9,6 @@ the same API (issue 14) can stand in for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -31,11 +30,11 @@ from engine.jobs import (
     QuotaStatus,
     Recovery,
 )
-from engine.media import lookup
 from engine.moderation import Refusal, user_texts
-from engine.modes import Limits, MediaInfo, parse_params
+from engine.modes import Limits
 from engine.prepare import Preparer
 from engine.scheduler import Scheduler
+from engine.takes import TakesMixin, new_seed
 from engine.timeouts import TimeoutPolicy
 from engine.worker import Consumer, Worker
 
@@ -45,10 +44,10 @@ log = logging.getLogger(__name__)
 def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A finished job's parameters for a new take: everything but the seed, so
     parsing picks (and records) a fresh one."""
-    return {k: v for k, v in params.items() if k != "seed"}
+    return new_seed(params, Limits())
 
 
-class Engine:
+class Engine(TakesMixin):
     """The in-process `EngineApi`: one store, one scheduler, one consumer."""
 
     def __init__(
@@ -236,51 +235,6 @@ class Engine:
             raise
         self.scheduler.put(job)
         return job
-
-    async def retry(
-        self,
-        job_id: str,
-        *,
-        guild_id: int | None,
-        user_id: int,
-        role_ids: Sequence[int] = (),
-        is_admin: bool = False,
-        channel_nsfw: bool = False,
-    ) -> Job:
-        """The same parameters and inputs with a new seed, in the old job's
-        channel; the new job belongs to whoever asked (an admin's retry counts
-        against theirs). Ownership is the store's decision (owned_job); the
-        submit's transaction decides admission."""
-        old = await self.store.owned_job(
-            job_id, guild_id=guild_id, user_id=user_id, is_admin=is_admin
-        )
-        if self.inputs_dir is None:
-            raise RuntimeError("Engine was built without an inputs_dir: retry needs one")
-        inputs_dir = self.inputs_dir
-        stored = {
-            slot: await asyncio.to_thread(lookup, inputs_dir, sha)
-            for slot, sha in old.inputs.items()
-        }
-        limits = self.limits
-        if guild_id is not None:
-            limits = (await self.store.guild_settings(guild_id)).tighten(limits)
-        params = parse_params(
-            old.mode,
-            retry_params(old.params),
-            limits,
-            {slot: MediaInfo.of(s) for slot, s in stored.items()},
-        )
-        return await self.submit(
-            guild_id=guild_id,
-            channel_id=old.channel_id,
-            user_id=user_id,
-            role_ids=role_ids,
-            mode=old.mode,
-            params=params.model_dump(mode="json"),
-            inputs=dict(old.inputs),
-            retry_of=old.id,
-            channel_nsfw=channel_nsfw,
-        )
 
     async def cancel(
         self,

@@ -195,8 +195,10 @@ class _CardActor:
         try:
             message = await channel.send(
                 embed=embed,
-                # send() takes view=None (its default) but its overloads omit None
+                # send() takes view=None and reference=None (their defaults)
+                # but its overloads omit None
                 view=view,  # type: ignore[arg-type]
+                reference=await self._parent_result(),  # type: ignore[arg-type]
                 allowed_mentions=NO_MENTIONS,
                 nonce=card_nonce(self.job.id),
             )
@@ -207,6 +209,22 @@ class _CardActor:
         await self.s.engine.record_card(self.job.id, message.id)
         self._shown = embed.to_dict()
         self.throttle.mark(self.s.clock())
+
+    async def _parent_result(self) -> discord.MessageReference | None:
+        """A take's card replies to the result it came from (same channel), so
+        a thread of takes reads top to bottom."""
+        if self.job.retry_of is None:
+            return None
+        parent = await self.s.engine.job(self.job.retry_of)
+        here = self.job.channel_id
+        if parent is None or not parent.result_message_id or parent.channel_id != here:
+            return None
+        return discord.MessageReference(
+            message_id=parent.result_message_id,
+            channel_id=parent.channel_id,
+            guild_id=parent.guild_id,
+            fail_if_not_exists=False,
+        )
 
     async def _edit(self) -> None:
         if self.card_id is None:

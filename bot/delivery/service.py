@@ -84,7 +84,8 @@ def is_too_large(exc: discord.HTTPException) -> bool:
 def result_text(job: Job) -> str:
     return (
         f"<@{job.user_id}> your **{job.mode}** video is ready — job {job_marker(job.id)}. "
-        f"Press **Retry** or react {RETRY_EMOJI} for another take with a new seed."
+        f"Press **Retry** or react {RETRY_EMOJI} for another take with a new seed, pick "
+        "**Variations** for up to four, or **Final** for this take at Quality, larger."
     )
 
 

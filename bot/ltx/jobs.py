@@ -200,9 +200,10 @@ class JobActions:
         content hashes: all a retry or a restart needs."""
         async with self.intake:
             job = await self._enqueue(actor, mode, params, inputs, retry_of)
-        return job, await self._card_of(job)
+        return job, await self.card_of(job)
 
-    async def _card_of(self, job: Job) -> int | None:
+    async def card_of(self, job: Job) -> int | None:
+        """The job's card id once posted (waited for at most CARD_WAIT_S)."""
         try:
             async with asyncio.timeout(CARD_WAIT_S):
                 return await self.bot.cards.card_for(job)
@@ -261,7 +262,7 @@ class JobActions:
                 is_admin=actor.is_admin,
                 channel_nsfw=nsfw,
             )
-        return job, await self._card_of(job)
+        return job, await self.card_of(job)
 
     async def retry_interaction(self, interaction: discord.Interaction, job_id: str) -> None:
         actor = actor_from_interaction(interaction, self.bot.config.owner_ids)

@@ -11,11 +11,13 @@ from engine.jobs.admission import (
     check_admission,
     check_owner,
 )
+from engine.jobs.batch import MAX_TAKES, TooManyTakes
 from engine.jobs.model import TERMINAL, TRANSITIONS, Job, JobStatus, Recovery
 from engine.jobs.store import JobStore
 
 __all__ = [
     "ANY_GUILD",
+    "MAX_TAKES",
     "TERMINAL",
     "TRANSITIONS",
     "AnyGuild",
@@ -32,6 +34,7 @@ __all__ = [
     "QuotaScope",
     "QuotaStatus",
     "Recovery",
+    "TooManyTakes",
     "bundled_migrations",
     "check_admission",
     "check_owner",

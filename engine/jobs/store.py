@@ -29,7 +29,8 @@ from engine.jobs._base import StoreBase
 from engine.jobs._db import Migration, bundled_migrations, connect, migrate
 from engine.jobs._rows import UNDELIVERED, job_of, marks
 from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_transition
-from engine.jobs.admission import AdmissionMixin, Applicant, QueueCaps
+from engine.jobs.admission import Applicant, QueueCaps
+from engine.jobs.batch import BatchMixin
 from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
 from engine.moderation.guard import user_texts
 
@@ -38,7 +39,7 @@ __all__ = ["RESTARTED_NOTE", "JobStore"]
 _ID_TRIES = 8
 
 
-class JobStore(TransitionsMixin, AdmissionMixin, StoreBase):
+class JobStore(TransitionsMixin, BatchMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from engine.api import EngineApi, GuildAdminApi, JobsApi, ModerationApi
-from engine.errors import JobNotFound, NotJobOwner, QuotaExceeded
+from engine.errors import JobNotFound, NotJobOwner, ParamInvalid, QuotaExceeded
 from engine.front import Engine, retry_params
-from engine.jobs import JobStatus, JobStore, QuotaScope
+from engine.jobs import JobStatus, JobStore, QuotaScope, TooManyTakes
 from engine.modes import Limits, parse_params
 from engine.scheduler import make_scheduler
+from engine.takes import final_cut
 
 G, CH, OWNER, OTHER = 1, 100, 10, 11
 
@@ -134,3 +135,41 @@ def test_retry_params_drop_only_the_seed() -> None:
     again = parse_params("t2v", retry_params(first.model_dump(mode="json")), Limits())
     assert again.model_dump(exclude={"seed"}) == first.model_dump(exclude={"seed"})
     assert retry_params({"seed": 1, "prompt": "p"}) == {"prompt": "p"}
+
+
+async def test_variations_are_n_new_takes_or_none(engine: Engine, store: JobStore) -> None:
+    first = await _first(engine)
+    with pytest.raises(NotJobOwner):
+        await engine.variations(first.id, count=2, guild_id=G, user_id=OTHER)
+    with pytest.raises(ParamInvalid):
+        await engine.variations(first.id, count=5, guild_id=G, user_id=OWNER)
+    await store.set_quota(G, QuotaScope.USER, OWNER, jobs_per_day=2, gpu_seconds_per_day=None)
+    with pytest.raises(TooManyTakes):
+        await engine.variations(first.id, count=2, guild_id=G, user_id=OWNER)
+    assert len(await engine.jobs()) == 1
+    await store.clear_quota(G, QuotaScope.USER, OWNER)
+    takes = await engine.variations(first.id, count=2, guild_id=G, user_id=OWNER)
+    assert [t.retry_of for t in takes] == [first.id, first.id]
+    assert len({first.params["seed"], *(t.params["seed"] for t in takes)}) == 3
+    assert [engine.position(t.id) for t in takes] == [2, 3]  # handed to the scheduler
+
+
+async def test_final_keeps_the_seed_at_quality_and_larger(engine: Engine, store: JobStore) -> None:
+    first = await _first(engine)  # 256x256, balanced
+    take = await engine.final(first.id, guild_id=G, user_id=OWNER)
+    assert take.retry_of == first.id and take.params["seed"] == first.params["seed"]
+    assert take.params["preset"] == "quality"
+    assert (take.params["width"], take.params["height"]) == (384, 384)
+    await store.update_guild_settings(G, max_width=300)  # the server's maxima bound it
+    take = await engine.final(first.id, guild_id=G, user_id=OWNER)
+    assert take.params["width"] <= 300 and take.params["height"] <= 384
+    with pytest.raises(NotJobOwner):
+        await engine.final(first.id, guild_id=G, user_id=OTHER)
+
+
+def test_final_cut_grows_the_longer_side_within_the_limits() -> None:
+    limits = Limits(max_width=1280, max_height=1280)
+    cut = final_cut({"width": 768, "height": 512, "preset": "fast", "seed": 3}, limits)
+    assert cut == {"width": 1152, "height": 768, "preset": "quality", "seed": 3}
+    cut = final_cut({"width": 1280, "height": 704}, limits)  # already at the maximum width
+    assert (cut["width"], cut["height"]) == (1280, 704)

@@ -20,6 +20,11 @@ def card_status(embeds: tuple | list) -> str:
     return embed_fields(embeds[0])["Status"] if embeds else ""
 
 
+def result_ids(job_id: str) -> list[str]:
+    """The components of a result message, in order."""
+    return [f"ltx:{name}:{job_id}" for name in ("retry", "final", "report", "vary")]
+
+
 def custom_ids(components: tuple | list) -> list[str]:
     out: list[str] = []
     for row in components:

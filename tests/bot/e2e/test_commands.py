@@ -15,6 +15,7 @@ from tests.bot.e2e._helpers import (
     custom_ids,
     job_id_in,
     reply_text,
+    result_ids,
     run_command,
     submit,
     wait_card,
@@ -158,7 +159,7 @@ async def test_show_brings_back_a_result_with_its_retry_button(world):
     (msg,) = await ix.wait_followups(1, timeout=20)
     assert not msg.ephemeral and f"`{job_id}`" in msg.content
     assert _media.decode_mp4(msg.attachments[0].data)["video_codec"] == "h264"
-    assert custom_ids(msg.components) == [f"ltx:retry:{job_id}", f"ltx:report:{job_id}"]
+    assert custom_ids(msg.components) == result_ids(job_id)
 
     text = await reply_text(await run_command(world, world.alice, "show", {"job": "nope1234"}))
     assert "no job `nope1234`" in text
