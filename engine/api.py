@@ -35,6 +35,7 @@ from engine.jobs import (
     GuildSettings,
     Job,
     JobStatus,
+    MemberDefaults,
     QuotaRule,
     QuotaScope,
     QuotaStatus,
@@ -178,6 +179,26 @@ class JobsApi(Protocol):
         ...
 
     async def quota(self, guild_id: int, user_id: int, role_ids: Sequence[int]) -> QuotaStatus: ...
+
+    async def member_defaults(self, guild_id: int, user_id: int) -> MemberDefaults:
+        """The member's own defaults in this guild (`/ltx settings`), read
+        from memory once known: for options left out of a command."""
+        ...
+
+    async def set_member_defaults(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        reset: bool = False,
+        preset: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        fps: int | None = None,
+        enhance_prompt: bool | None = None,
+    ) -> MemberDefaults:
+        """Change the given defaults (None: as is); `reset` clears all first."""
+        ...
 
     async def recovered(self) -> Recovery:
         """What the engine's startup found (computed once, in the store's

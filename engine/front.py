@@ -26,6 +26,7 @@ from engine.jobs import (
     Job,
     JobStatus,
     JobStore,
+    MemberDefaults,
     QueueCaps,
     QuotaStatus,
     Recovery,
@@ -293,6 +294,14 @@ class Engine(TakesMixin):
 
     async def quota(self, guild_id: int, user_id: int, role_ids: Sequence[int]) -> QuotaStatus:
         return await self.store.quota_status(guild_id, user_id, role_ids)
+
+    async def member_defaults(self, guild_id: int, user_id: int) -> MemberDefaults:
+        return await self.store.member_defaults(guild_id, user_id)
+
+    async def set_member_defaults(
+        self, guild_id: int, user_id: int, *, reset: bool = False, **changes: Any
+    ) -> MemberDefaults:
+        return await self.store.set_member_defaults(guild_id, user_id, reset=reset, **changes)
 
     async def recovered(self) -> Recovery:
         if self._recovery is None:

@@ -30,6 +30,7 @@ from bot.ltx._commands import build_mode_command
 from bot.ltx._params import split_options
 from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
+from bot.ltx.settings import add_settings_command, with_defaults
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
 from engine.jobs import Job, JobStatus
@@ -68,6 +69,9 @@ class LtxCog(commands.Cog):
         self.bot.upload_limits.observe(interaction)
         slots = [slot.name for slot in get_mode(mode).media]
         raw, attachments = split_options(options, slots)
+        if actor.guild_id is not None:  # the member's own defaults, from memory
+            mine = await self.bot.engine.member_defaults(actor.guild_id, actor.user_id)
+            raw = with_defaults(mode, raw, mine)
         # Before the acknowledgement: parameters against this guild's limits
         # (held in memory) and the attachments' declared size and type.
         missing = missing_post_permissions(interaction) if interaction.guild_id else ()
@@ -260,6 +264,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
     async def quota(interaction: discord.Interaction) -> None:
         await cog.quota(interaction)
 
+    add_settings_command(group, cog.bot)
     cancel.autocomplete("job")(cog.job_autocomplete)
     show.autocomplete("job")(cog.job_autocomplete)
     return group

@@ -12,6 +12,7 @@ from engine.jobs.admission import (
     check_owner,
 )
 from engine.jobs.batch import MAX_TAKES, TooManyTakes
+from engine.jobs.defaults import MemberDefaults
 from engine.jobs.model import TERMINAL, TRANSITIONS, Job, JobStatus, Recovery
 from engine.jobs.store import JobStore
 
@@ -28,6 +29,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "JobStore",
+    "MemberDefaults",
     "QueueCaps",
     "QuotaLimit",
     "QuotaRule",

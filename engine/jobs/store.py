@@ -31,6 +31,7 @@ from engine.jobs._rows import UNDELIVERED, job_of, marks
 from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_transition
 from engine.jobs.admission import Applicant, QueueCaps
 from engine.jobs.batch import BatchMixin
+from engine.jobs.defaults import DefaultsStoreMixin
 from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
 from engine.moderation.guard import user_texts
 
@@ -39,7 +40,7 @@ __all__ = ["RESTARTED_NOTE", "JobStore"]
 _ID_TRIES = 8
 
 
-class JobStore(TransitionsMixin, BatchMixin, StoreBase):
+class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:
@@ -49,6 +50,7 @@ class JobStore(TransitionsMixin, BatchMixin, StoreBase):
         self._lock = asyncio.Lock()
         self._guild_cache = {}
         self._guard_cache = {}
+        self._defaults_cache = {}
 
     @classmethod
     async def open(
