@@ -22,6 +22,7 @@ from engine.comfy.types import (
     StepProgress,
 )
 from engine.jobs import Job
+from engine.modes.stages import SAMPLERS, stage_of
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Progress:
     total: int | None
     elapsed_s: float
     attempt: int = 1
+    # What a member reads ("Generating", engine/modes/stages.py), from the
+    # node's type and the samplers before it.
+    stage: str | None = None
 
 
 class JobEvents(Protocol):
@@ -98,6 +102,8 @@ class ProgressTracker:
         self._step: int | None = None
         self._steps: int | None = None
         self._fraction = 0.0
+        self._samplers = 0  # sampler nodes started before the current one
+        self._stage: str | None = None
 
     def feed(self, event: RuntimeEvent) -> Progress | None:
         """Returns a Progress when the event changed what a user would see."""
@@ -105,6 +111,8 @@ class ProgressTracker:
             self._total = event.node_count
         elif isinstance(event, NodeStarted):
             self._node_type = event.class_type
+            self._stage = stage_of(event.class_type, self._samplers)
+            self._samplers += event.class_type in SAMPLERS
             self._running = True
             self._step = self._steps = None
         elif isinstance(event, NodeFinished):
@@ -125,4 +133,5 @@ class ProgressTracker:
             total=self._steps,
             elapsed_s=self._clock() - self._t0,
             attempt=self._attempt,
+            stage=self._stage,
         )

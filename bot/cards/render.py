@@ -16,6 +16,7 @@ import discord
 
 from bot.errors import failure_text
 from engine.events import Progress
+from engine.modes.stages import PREPARING, stage_of
 
 PROMPT_SHOWN = 300
 BAR_CELLS = 12
@@ -75,6 +76,16 @@ def params_text(params: Mapping[str, Any]) -> str:
     return " · ".join(parts) or "defaults"
 
 
+def stage_text(progress: Progress) -> str:
+    """ "Generating · step 3 of 8 · 12s": the stage a member understands (from
+    the node's type, engine/modes/stages.py), its step, the time so far."""
+    stage = getattr(progress, "stage", None) or stage_of(progress.node_type, 0)
+    step = ""
+    if progress.step is not None and progress.total:
+        step = f" · step {progress.step} of {progress.total}"
+    return f"{stage}{step} · {duration_text(progress.elapsed_s)}"
+
+
 def _status_line(
     job: Any, *, position: int | None, eta: float | None, progress: Progress | None
 ) -> str:
@@ -87,14 +98,9 @@ def _status_line(
         return line
     if status == "running":
         if progress is None:
-            line = "⚙️ Running — starting"
+            line = f"⚙️ Running — {PREPARING}"
         else:
-            line = f"⚙️ Running — {progress_bar(progress.fraction)}"
-            if progress.node_type:
-                step = ""
-                if progress.step is not None and progress.total:
-                    step = f" {progress.step}/{progress.total}"
-                line += f"\n{progress.node_type}{step} · {duration_text(progress.elapsed_s)}"
+            line = f"⚙️ Running — {progress_bar(progress.fraction)}\n{stage_text(progress)}"
         if eta is not None:
             line += f" · done <t:{int(eta)}:R>"
         return line

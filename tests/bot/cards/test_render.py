@@ -34,7 +34,8 @@ def test_running_card_shows_progress_node_and_step():
     job = make_job(status=JobStatus.RUNNING, started_at=1000.0)
     card = render_card(job, progress=P(0.5, "KSampler", 4, 8, 75.0))
     status = fields(card)["Status"]
-    assert "50%" in status and "KSampler 4/8" in status and "1m 15s" in status
+    assert "50%" in status and "Generating · step 4 of 8" in status and "1m 15s" in status
+    assert "KSampler" not in status  # stages, not ComfyUI's node names
     assert card.cancellable
 
 
