@@ -120,8 +120,10 @@ class Engine(TakesMixin):
 
     # -- startup ---------------------------------------------------------------
     async def recover(self) -> Recovery:
-        """Requeue what a crash left running and load the queue in order."""
-        recovery = await self.store.recover()
+        """Requeue what a crash left running (or, where jobs run on remote
+        workers, hand it to the dispatcher to adopt) and load the queue in order."""
+        recovery = await self.store.recover(keep_running=self.worker.adopts_running)
+        self.worker.adopt(recovery.running)
         self.scheduler.load(recovery.queued)
         self._recovery = recovery
         return recovery

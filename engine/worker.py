@@ -50,6 +50,13 @@ class Consumer(Protocol):
 
     # Unix time after which the running job is far past its budget (heartbeat).
     run_deadline: float | None
+    # Jobs found running at startup ran elsewhere and may still be running
+    # (remote workers): they are adopted rather than requeued.
+    adopts_running: bool
+
+    def adopt(self, jobs: Sequence[Job]) -> None:
+        """Take over jobs left running by a previous process of the bot."""
+        ...
 
     @property
     def running_job_id(self) -> str | None: ...
@@ -105,6 +112,8 @@ class Worker:
         self._running: _Running | None = None
         # Unix time after which the running job is far past its budget (heartbeat).
         self.run_deadline: float | None = None
+        # What ran here died with the process: recovery requeues it.
+        self.adopts_running = False
         self._warm = False
         self._idle = asyncio.Event()
         self._idle.set()
@@ -120,6 +129,10 @@ class Worker:
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
+
+    def adopt(self, jobs: Sequence[Job]) -> None:
+        if jobs:
+            raise RuntimeError("the in-process worker cannot adopt jobs: recovery requeues them")
 
     async def process_one(self, job: Job) -> Job:
         """Run one job to its ending and record it. Never raises for job failures."""

@@ -120,16 +120,52 @@ async def start_engine(
         inputs_dir=settings.inputs_dir,
         limits=Limits.of(settings),
         events=events,
-        # The one source of the queue caps: the engine's admission uses them,
-        # and the bot asks the engine (precheck) rather than reading settings.
-        caps=QueueCaps(
-            max_queued_per_user=settings.max_queued_per_user,
-            max_queue_total=settings.max_queue_total,
-            max_queued_per_guild=settings.max_queued_per_guild,
-            min_free_mb=settings.min_free_mb,
-        ),
+        caps=queue_caps(settings),
     )
     return runtime, engine
+
+
+def queue_caps(settings: Settings) -> QueueCaps:
+    """The one source of the queue caps: the engine's admission uses them, and
+    the bot asks the engine (precheck) rather than reading settings."""
+    return QueueCaps(
+        max_queued_per_user=settings.max_queued_per_user,
+        max_queue_total=settings.max_queue_total,
+        max_queued_per_guild=settings.max_queued_per_guild,
+        min_free_mb=settings.min_free_mb,
+    )
+
+
+def remote_engine(settings: Settings, store: JobStore, *, events: JobEvents | None) -> Engine:
+    """The engine of a bot whose jobs run on GPU workers (`ltx-bot worker`)
+    through Redis: no ComfyUI in this process; the workers check the workflows
+    against theirs and advertise the modes that fit."""
+    from engine.remote.dispatcher import Dispatcher
+
+    assert settings.redis_url is not None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.inputs_dir.mkdir(parents=True, exist_ok=True)
+    scheduler = make_scheduler("round_robin")
+    dispatcher = Dispatcher(
+        redis_url=settings.redis_url.get_secret_value(),
+        store=store,
+        scheduler=scheduler,
+        preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+        inputs_dir=settings.inputs_dir,
+        outputs_dir=settings.outputs_dir,
+        policy=timeout_policy(settings),
+        events=events,
+    )
+    return Engine(
+        store=store,
+        scheduler=scheduler,
+        worker=dispatcher,
+        outputs_dir=settings.outputs_dir,
+        inputs_dir=settings.inputs_dir,
+        caps=queue_caps(settings),
+        limits=Limits.of(settings),
+        events=events,
+    )
 
 
 def freeze_startup_heap() -> None:
@@ -164,8 +200,11 @@ class App:
         self.store = await JobStore.open(settings.db_path)
         remove_partials(partial_dirs(settings))  # left by a crash or a full disk
         changes = JobChangeStream()  # the engine writes, the bot reads
-        self.runtime, self.engine = await start_engine(settings, self.store, events=changes)
-        self.boot_info = self.runtime.info
+        if settings.redis_url is not None:  # jobs run on workers (docs/scale-out.md)
+            self.engine = remote_engine(settings, self.store, events=changes)
+        else:
+            self.runtime, self.engine = await start_engine(settings, self.store, events=changes)
+            self.boot_info = self.runtime.info
         self.recovery = await self.engine.recover()
         from bot.client import LtxBot  # discord is imported only when the bot runs
 

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="start the Discord bot")
+    work = sub.add_parser("worker", help="run the bot's jobs on this GPU, via Redis")
+    work.add_argument("--gpu", help="the card to use (sets CUDA_VISIBLE_DEVICES)")
     _add_render(sub)
     setup = sub.add_parser("setup", help="clone the pinned ComfyUI and install its requirements")
     setup.add_argument("--force", action="store_true", help="check out the pin again")
@@ -125,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(settings)
+        if args.command == "worker":
+            from ltxbot.worker_cmd import worker
+
+            return worker(settings, args.gpu)
         if args.command == "render":
             from ltxbot.render import render
 

@@ -137,6 +137,24 @@ class Settings(BaseSettings):
         description="New jobs are refused while the data disk has less free space than this.",
     )
 
+    # --- Scale-out (docs/scale-out.md) ------------------------------------------
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Redis for GPU workers on other processes or machines "
+            "(`redis://:password@host:6379/0`, `rediss://` for TLS). "
+            "Unset: the bot runs jobs itself, as always."
+        ),
+    )
+    worker_id: str | None = Field(
+        default=None,
+        description="This worker's name in `/ltx queue` and its SAQ queue; unset: host-pid.",
+    )
+    worker_modes: list[str] = Field(
+        default_factory=list,
+        description="Modes this worker offers, JSON list; default every mode whose workflow fits.",
+    )
+
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("data_dir", "workflows_dir", "comfyui_dir", "comfyui_source")

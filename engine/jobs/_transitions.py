@@ -54,9 +54,21 @@ def log_transition(job: Job, source: str) -> None:
 
 class TransitionsMixin(StoreBase):
     async def _transition(
-        self, job_id: str, target: JobStatus, sets: str, args: Sequence[Any]
+        self,
+        job_id: str,
+        target: JobStatus,
+        sets: str,
+        args: Sequence[Any],
+        attempt: int | None = None,
     ) -> Job | None:
-        where, src = guard(target)
+        """The guarded update. `attempt`: only if the job is still on that
+        attempt (a remote worker's result is accepted for the current attempt
+        only; a worker presumed dead that comes back cannot end a retry)."""
+        where, statuses = guard(target)
+        src: list[Any] = list(statuses)
+        if attempt is not None:
+            where += " AND attempts = ?"
+            src = [*src, attempt]
         sql = f"UPDATE jobs SET status = ?, {sets} WHERE id = ? AND {where} RETURNING *"
         async with self._write():
             # Read inside the same transaction: the status this update leaves.
@@ -75,7 +87,9 @@ class TransitionsMixin(StoreBase):
             job_id, JobStatus.RUNNING, "attempts = attempts + 1, started_at = ?", [self._now()]
         )
 
-    async def succeed(self, job_id: str, *, result_path: str, gpu_seconds: float) -> Job | None:
+    async def succeed(
+        self, job_id: str, *, result_path: str, gpu_seconds: float, attempt: int | None = None
+    ) -> Job | None:
         """running -> succeeded. `gpu_seconds` (this attempt's measured engine
         time) is added to the job's total, which is what quotas charge."""
         return await self._transition(
@@ -83,6 +97,7 @@ class TransitionsMixin(StoreBase):
             JobStatus.SUCCEEDED,
             "result_path = ?, gpu_seconds = gpu_seconds + ?, finished_at = ?",
             [result_path, float(gpu_seconds), self._now()],
+            attempt,
         )
 
     async def fail(
@@ -93,6 +108,7 @@ class TransitionsMixin(StoreBase):
         error_detail: str,
         system_fault: bool,
         gpu_seconds: float,
+        attempt: int | None = None,
     ) -> Job | None:
         """running -> failed. `system_fault` failures are refunded from quotas."""
         return await self._transition(
@@ -101,10 +117,16 @@ class TransitionsMixin(StoreBase):
             "error_code = ?, error_detail = ?, system_fault = ?,"
             " gpu_seconds = gpu_seconds + ?, finished_at = ?",
             [error_code, error_detail, int(bool(system_fault)), float(gpu_seconds), self._now()],
+            attempt,
         )
 
     async def cancel(
-        self, job_id: str, *, gpu_seconds: float = 0.0, note: str | None = None
+        self,
+        job_id: str,
+        *,
+        gpu_seconds: float = 0.0,
+        note: str | None = None,
+        attempt: int | None = None,
     ) -> Job | None:
         """queued|running -> cancelled. A job cancelled while queued keeps
         started_at NULL and so costs no quota; a running one is charged the
@@ -114,20 +136,41 @@ class TransitionsMixin(StoreBase):
             JobStatus.CANCELLED,
             "gpu_seconds = gpu_seconds + ?, finished_at = ?, note = coalesce(?, note)",
             [float(gpu_seconds), self._now(), note],
+            attempt,
         )
 
-    async def requeue(self, job_id: str, *, note: str) -> Job | None:
+    async def requeue(self, job_id: str, *, note: str, attempt: int | None = None) -> Job | None:
         """running -> queued, keeping its seq (so its place in line) and its
         attempt count; started_at is cleared since it waits again."""
         return await self._transition(
-            job_id, JobStatus.QUEUED, "started_at = NULL, note = ?", [note]
+            job_id, JobStatus.QUEUED, "started_at = NULL, note = ?", [note], attempt
         )
 
-    async def recover(self, *, max_attempts: int = 3) -> Recovery:
+    async def recover(self, *, max_attempts: int = 3, keep_running: bool = False) -> Recovery:
         """Startup, in one transaction: running jobs (the process died under
         them) go back to the queue with the note "restarted", unless they have
         had `max_attempts` attempts: those fail with JobInterrupted (a system
-        fault, refunded). Returns the queue in order and what is undelivered."""
+        fault, refunded). Returns the queue in order and what is undelivered.
+
+        `keep_running`: the jobs ran on workers elsewhere, which may still be
+        running them or have finished meanwhile; they stay running, returned
+        in `Recovery.running` for the dispatcher to adopt."""
+        if keep_running:
+            async with self._write():
+                running = await self._fetch(
+                    "SELECT * FROM jobs WHERE status = 'running' ORDER BY seq"
+                )
+                queued = await self._fetch(
+                    "SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq"
+                )
+                undelivered = await self._fetch(
+                    f"SELECT * FROM jobs WHERE {UNDELIVERED} ORDER BY seq"
+                )
+            return Recovery(
+                queued=tuple(job_of(r) for r in queued),
+                undelivered=tuple(job_of(r) for r in undelivered),
+                running=tuple(job_of(r) for r in running),
+            )
         now = self._now()
         err = JobInterrupted(attempts=max_attempts)
         # Both guards come from TRANSITIONS: only running jobs may fail or requeue.

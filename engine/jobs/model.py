@@ -102,9 +102,12 @@ class Recovery:
     `failed`: running jobs that had used up their attempts (a job that kills the
     process every time must not crash-loop the bot); they are also undelivered.
     `undelivered`: finished jobs whose result has not been posted yet.
+    `running`: jobs left running on remote workers, to be adopted (only when
+    recovering with `keep_running`; otherwise they are requeued or failed).
     """
 
     queued: tuple[Job, ...] = ()
     requeued: tuple[Job, ...] = ()
     failed: tuple[Job, ...] = ()
     undelivered: tuple[Job, ...] = ()
+    running: tuple[Job, ...] = ()

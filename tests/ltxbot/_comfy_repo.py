@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,15 @@ class ComfyRepo:
     pin: str  # commit with version 0.33.0
 
 
+def _empty_config() -> str:
+    """An empty file for git's global config: /dev/null is not always a device
+    (in some sandboxes it is a plain file that others have written to)."""
+    path = Path(tempfile.gettempdir()) / "ltxbot-test-empty.gitconfig"
+    if not path.exists() or path.stat().st_size:
+        path.write_text("")
+    return str(path)
+
+
 def git(*args: str, cwd: Path) -> str:
     env = {
         **os.environ,
@@ -30,7 +40,8 @@ def git(*args: str, cwd: Path) -> str:
         "GIT_AUTHOR_EMAIL": "test@example.invalid",
         "GIT_COMMITTER_NAME": "test",
         "GIT_COMMITTER_EMAIL": "test@example.invalid",
-        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_GLOBAL": _empty_config(),
+        "GIT_CONFIG_NOSYSTEM": "1",
     }
     done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

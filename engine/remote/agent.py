@@ -1,0 +1,241 @@
+"""A GPU worker (`ltx-bot worker`): runs the attempts the bot hands it.
+
+It owns one device and one booted ComfyUI, listens on its own SAQ queue
+(`ltx-<id>`, one job at a time), and every second renews its advert (modes,
+loaded models, the attempt in hand), which expires within ADVERT_TTL_S when
+the process dies: that expiry is the bot's signal to run the job elsewhere. An
+attempt's ending goes on the `ltx:outcomes` stream; the bot, which holds the
+truth, decides whether it still counts. The worker keeps no state of its own
+beyond its input cache, so killing it at any moment loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import RedisError
+from saq.types import Context
+
+from engine.comfy.runtime import Runtime
+from engine.errors import Cancelled, ExecutionFailed, LtxError, ModelMissing
+from engine.events import Progress
+from engine.execute import execute
+from engine.prepare import Preparer
+from engine.remote.blobs import MAX_RESULT_BYTES, fetch_input, send_result
+from engine.remote.wire import (
+    ADVERT_TTL_S,
+    OUTCOMES,
+    OUTCOMES_MAXLEN,
+    RUN_FUNCTION,
+    Advert,
+    Outcome,
+    advert_key,
+    job_from_wire,
+    queue_name,
+    run_key,
+)
+from engine.timeouts import TimeoutPolicy
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.5  # progress written to Redis at most this often
+ADVERT_EVERY_S = 1.0  # well inside ADVERT_TTL_S, so one slow write is no death
+
+
+class Agent:
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        worker_id: str,
+        runtime: Runtime,
+        preparer: Preparer,
+        inputs_dir: Path,
+        modes: Sequence[str],
+        policy: TimeoutPolicy | None = None,
+        device: str = "cpu",
+        max_result_bytes: int = MAX_RESULT_BYTES,
+    ) -> None:
+        self.redis_url = redis_url
+        self.worker_id = worker_id
+        self.runtime = runtime
+        self.preparer = preparer
+        self.inputs_dir = inputs_dir
+        self.modes = tuple(modes)
+        self.policy = policy or TimeoutPolicy()
+        self.device = device
+        self.max_result_bytes = max_result_bytes
+        self._running: str | None = None
+        self._changed = asyncio.Event()
+        self._loaded: tuple[str, ...] = ()
+        self._warm = False
+        self._since = time.time()
+        self._redis: Any = None
+
+    async def serve(self) -> None:
+        """Run until SIGTERM/SIGINT (SAQ's worker handles them) or cancellation."""
+        import redis.asyncio as aioredis
+        from saq import Queue, Worker
+
+        self._redis = aioredis.from_url(self.redis_url)
+        queue = Queue.from_url(self.redis_url, name=queue_name(self.worker_id))
+        worker = Worker(
+            queue,
+            functions=[(RUN_FUNCTION, self._run)],
+            id=self.worker_id,
+            concurrency=1,  # one ComfyUI, one job at a time
+            timers={"abort": 1, "schedule": 1, "worker_info": 5, "sweep": 30},
+            # A cancelled run interrupts ComfyUI and waits for it to stop.
+            cancellation_hard_deadline_s=self.policy.interrupt_grace_s + 5,
+        )
+        advert = asyncio.create_task(self._advertise(), name="advert")
+        log.info("worker %s serving modes %s on %s", self.worker_id, ",".join(self.modes), queue)
+        try:
+            await worker.start()
+        finally:
+            advert.cancel()
+            await asyncio.gather(advert, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._redis.delete(advert_key(self.worker_id))
+            await self._redis.aclose()
+            await queue.disconnect()
+
+    async def _advertise(self) -> None:
+        while True:
+            advert = Advert(
+                worker_id=self.worker_id,
+                modes=self.modes,
+                loaded=self._loaded,
+                running=self._running,
+                device=self.device,
+                since=self._since,
+            )
+            try:
+                await self._redis.set(advert_key(self.worker_id), advert.dumps(), ex=ADVERT_TTL_S)
+            except (RedisError, OSError) as err:  # Redis away: keep trying
+                log.warning("advert not written: %s", err)
+            # Every second, and at once when an attempt starts or ends.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), ADVERT_EVERY_S)
+            self._changed.clear()
+
+    def _hold(self, key: str | None) -> None:
+        self._running = key
+        self._changed.set()
+
+    async def _run(self, ctx: Context, *, job: dict, attempt: int) -> str:
+        """One attempt, reported on the outcome stream however it ends; the
+        return value is for SAQ's own record only."""
+        the_job = job_from_wire(job)
+        key = run_key(the_job.id, attempt)
+        self._hold(key)
+        started = time.monotonic()
+        saq_job = ctx["job"]
+        try:
+            outcome = await self._attempt(the_job, attempt, saq_job)
+        except asyncio.CancelledError:
+            # SAQ cancels the task on an abort (the member cancelled, or the bot
+            # gave this attempt up) and on this worker's own shutdown. Reported
+            # either way: the bot knows whether it asked, and requeues if not.
+            spent = time.monotonic() - started
+            await self._report(Outcome(the_job.id, attempt, self.worker_id, "cancelled", spent))
+            raise
+        finally:
+            self._hold(None)
+        await self._report(outcome)
+        log.info("job=%s attempt=%d %s on %s", the_job.id, attempt, outcome.status, key)
+        return outcome.status
+
+    async def _attempt(self, job: Any, attempt: int, saq_job: Any) -> Outcome:
+        exec_started: float | None = None
+        try:
+            for sha in job.inputs.values():
+                await fetch_input(self._redis, self.inputs_dir, sha)
+            prepared = await self.preparer.prepare(job)
+            try:
+                await self.runtime.validate(prepared.prompt, prepared.outputs)
+            except ModelMissing as err:
+                raise err.for_mode(job.mode, prepared.model_sizes) from None
+            budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
+            last = 0.0
+
+            async def progress(p: Progress) -> None:
+                nonlocal last
+                now = time.monotonic()
+                if now - last < PROGRESS_EVERY_S and p.fraction < 1.0:
+                    return
+                last = now
+                meta = {"node_type": p.node_type, "step": p.step, "total": p.total}
+                with contextlib.suppress(Exception):  # progress is best effort
+                    await saq_job.update(progress=p.fraction, meta=meta)
+
+            exec_started = time.monotonic()
+            execution = await execute(
+                self.runtime,
+                prepared.prompt,
+                prepared.outputs,
+                run_id=run_key(job.id, attempt),
+                policy=self.policy,
+                first_budget_s=budget,
+                on_progress=progress,
+            )
+            self._warm = True
+            self._loaded = tuple(sorted(prepared.model_sizes))
+            videos = [o for o in execution.result.outputs if o.kind == "video"]
+            files = videos or list(execution.result.outputs)
+            if not files:
+                raise ExecutionFailed(node_type="ltx:output", message="the workflow wrote no file")
+            path = files[0].path
+            await send_result(self._redis, job.id, attempt, path, self.max_result_bytes)
+            path.unlink(missing_ok=True)
+            seconds = execution.engine_seconds
+            return Outcome(job.id, attempt, self.worker_id, "succeeded", seconds, path.suffix)
+        except Cancelled:
+            return Outcome(job.id, attempt, self.worker_id, "cancelled", _since(exec_started))
+        except LtxError as err:
+            return Outcome(
+                job.id,
+                attempt,
+                self.worker_id,
+                "failed",
+                _since(exec_started),
+                error_code=err.code,
+                error_detail=str(err),
+                system_fault=err.system_fault,
+            )
+        except Exception as err:  # a bug, not a job failure: say so, keep serving
+            log.exception("job %s crashed on worker %s", job.id, self.worker_id)
+            return Outcome(
+                job.id,
+                attempt,
+                self.worker_id,
+                "failed",
+                _since(exec_started),
+                error_code="internal",
+                error_detail=f"{type(err).__name__}: {err}",
+                system_fault=True,
+            )
+
+    async def _report(self, outcome: Outcome) -> None:
+        """Put the ending on the stream, retrying while Redis is away: the bot
+        waits for it (or, if this worker is presumed dead, refuses it)."""
+        for delay in (0.2, 0.5, 1, 2, 5, 5, 5, 10, 10, 10):
+            try:
+                await self._redis.xadd(
+                    OUTCOMES, outcome.to_fields(), maxlen=OUTCOMES_MAXLEN, approximate=True
+                )
+                return
+            except (RedisError, OSError) as err:
+                log.warning("outcome of job %s not written yet: %s", outcome.job_id, err)
+                await asyncio.sleep(delay)
+        log.error("outcome of job %s attempt %d lost", outcome.job_id, outcome.attempt)
+
+
+def _since(started: float | None) -> float:
+    return 0.0 if started is None else time.monotonic() - started

@@ -1,0 +1,106 @@
+"""What travels between the bot and its workers, and under which Redis keys.
+
+Plain JSON only. A job travels as its frozen `Job` row; an ending as an
+`Outcome`; a worker's advertisement (liveness, modes, what it runs) as an
+`Advert` under a key that expires unless the worker renews it, so a worker
+that dies disappears within `ADVERT_TTL_S` without anyone sweeping.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from engine.jobs import Job, JobStatus
+
+PREFIX = "ltx"
+ADVERT_TTL_S = 3  # a worker renews its advert every second
+RUN_FUNCTION = "run_ltx_job"
+OUTCOMES = f"{PREFIX}:outcomes"  # a stream: every ending a worker reports
+OUTCOMES_MAXLEN = 10_000
+
+
+def advert_key(worker_id: str) -> str:
+    return f"{PREFIX}:worker:{worker_id}"
+
+
+def queue_name(worker_id: str) -> str:
+    """Each worker has its own SAQ queue: the bot routes by picking the queue."""
+    return f"{PREFIX}-{worker_id}"
+
+
+def run_key(job_id: str, attempt: int) -> str:
+    """The SAQ job key of one attempt: unique, so a retry is never a duplicate."""
+    return f"{job_id}-a{attempt}"
+
+
+def blob_key(sha256: str) -> str:
+    return f"{PREFIX}:blob:{sha256}"
+
+
+def result_key(job_id: str, attempt: int) -> str:
+    return f"{PREFIX}:result:{job_id}:{attempt}"
+
+
+def job_to_wire(job: Job) -> dict[str, Any]:
+    data = {f.name: getattr(job, f.name) for f in fields(Job)}
+    data["params"], data["inputs"] = dict(job.params), dict(job.inputs)
+    data["status"] = job.status.value
+    return data
+
+
+def job_from_wire(data: dict[str, Any]) -> Job:
+    known = {f.name for f in fields(Job)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["params"] = MappingProxyType(dict(values["params"]))
+    values["inputs"] = MappingProxyType(dict(values["inputs"]))
+    values["status"] = JobStatus(values["status"])
+    return Job(**values)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended, as the worker saw it. `status`: succeeded,
+    failed or cancelled; a success's file is under `result_key`."""
+
+    job_id: str
+    attempt: int
+    worker_id: str
+    status: str
+    engine_seconds: float = 0.0
+    suffix: str = ".mp4"
+    error_code: str | None = None
+    error_detail: str | None = None
+    system_fault: bool = False
+
+    def to_fields(self) -> dict[str, str]:
+        return {"outcome": json.dumps(asdict(self))}
+
+    @classmethod
+    def from_fields(cls, raw: dict[bytes, bytes]) -> Outcome:
+        return cls(**json.loads(raw[b"outcome"]))
+
+
+@dataclass(frozen=True)
+class Advert:
+    """A live worker: which modes it can run, which checkpoints it holds
+    loaded, and the attempt it runs (None: free)."""
+
+    worker_id: str
+    modes: tuple[str, ...]
+    loaded: tuple[str, ...] = ()
+    running: str | None = None  # run_key of the attempt in hand
+    device: str = "cpu"
+    since: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> Advert:
+        data = json.loads(raw)
+        data["modes"], data["loaded"] = tuple(data["modes"]), tuple(data["loaded"])
+        return cls(**data)
