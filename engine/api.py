@@ -25,6 +25,7 @@ it); the tests run the bot on the wire-level fake against that implementation.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.events import Progress
@@ -53,6 +54,18 @@ from engine.moderation import (
 # Every change of a job, in order: the job as it now is and, while it runs,
 # its progress. Written by the engine, read by one frontend.
 JobChanges = AsyncIterable[tuple[Job, Progress | None]]
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A GPU worker the engine drives, as an operator sees it (scale-out)."""
+
+    worker_id: str
+    device: str
+    modes: tuple[str, ...]
+    running_job_id: str | None  # None: idle
+    loaded: tuple[str, ...] = ()  # model files it holds loaded
+    up_since: float = 0.0  # Unix time
 
 
 class JobsApi(Protocol):
@@ -222,6 +235,11 @@ class JobsApi(Protocol):
 
     def eta(self, job_id: str) -> float | None:
         """Unix time the job should finish, if it is in line."""
+        ...
+
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        """The workers jobs run on, where they run on workers of their own
+        (scale-out); empty where this process runs them itself."""
         ...
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.api import GuildAdminApi, ModerationApi
+from engine.api import GuildAdminApi, ModerationApi, WorkerInfo
 from engine.comfy.runtime import Runtime
 from engine.disk import check_free_space
 from engine.events import JobEvents, NoEvents
@@ -322,6 +322,9 @@ class Engine(TakesMixin):
         if self.worker.running_job_id == job_id:
             return 0
         return self.scheduler.position(job_id)
+
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        return self.worker.workers()
 
     def eta(self, job_id: str, *, now: float | None = None) -> float | None:
         """Unix time the job should finish, from the estimates of what runs first."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine.api import WorkerInfo
 from engine.comfy.runtime import Runtime
 from engine.disk import free_mb
 from engine.errors import (
@@ -79,6 +80,10 @@ class Consumer(Protocol):
         """Estimated seconds the job will run."""
         ...
 
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        """The remote workers it drives, as last seen (none in-process)."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Running:
@@ -129,6 +134,9 @@ class Worker:
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
+
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        return ()  # this process is the worker: nothing to list
 
     def adopt(self, jobs: Sequence[Job]) -> None:
         if jobs:

@@ -27,6 +27,7 @@ from ltxbot._doctor_checks import (
     check_process,
     check_token,
 )
+from ltxbot._doctor_redis import check_redis
 from ltxbot.heartbeat import beat_forever, heartbeat_path
 from ltxbot.settings import Settings
 from ltxbot.setup import load_pin
@@ -86,6 +87,7 @@ def run_checks(settings: Settings, *, quick: bool = False) -> list[Check]:
         label = f"{pin.version} at {pin.commit[:12]}"
         checks.append(asyncio.run(check_comfy_boot(settings, modes, label)))
     checks += check_models(settings.workflows_dir, modes)
+    checks += check_redis(settings.redis_url)
     return checks
 
 

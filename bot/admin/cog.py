@@ -14,12 +14,12 @@ from discord import app_commands
 
 from bot.actor import role_ids_of
 from bot.admin.base import AdminBase
-from bot.admin.format import audit_text, quota_text, rules_text, settings_text
+from bot.admin.format import audit_text, quota_text, rules_text, settings_text, workers_text
 from bot.admin.perms import is_bot_owner
 from bot.errors import NotBotOwner
 from bot.moderation.cog import ModerationCommands
 from engine.errors import ParamInvalid
-from engine.jobs import GuildSettings, QuotaScope
+from engine.jobs import GuildSettings, JobStatus, QuotaScope
 
 if TYPE_CHECKING:
     pass
@@ -272,6 +272,17 @@ class AdminCog(ModerationCommands):
             max_width=s.max_width,
             max_height=s.max_height,
         )
+
+    # --- workers ----------------------------------------------------------------------------
+
+    @AdminBase.admin.command(
+        name="workers", description="The GPU workers: which are up, busy, and with which modes."
+    )
+    async def workers(self, interaction: discord.Interaction) -> None:
+        guild_id = await self.require_admin(interaction)
+        running = await self.bot.engine.jobs(JobStatus.RUNNING, guild_id=guild_id)
+        text = workers_text(self.bot.engine.workers(), {j.id for j in running})
+        await self.reply(interaction, text or "Jobs run on this bot's own GPU: no workers to list.")
 
     # --- audit ------------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Collection, Iterable, Sequence
 
+from engine.api import WorkerInfo
 from engine.jobs import AuditEntry, GuildSettings, QuotaRule, QuotaScope, QuotaStatus
 
 
@@ -107,3 +109,27 @@ def clip(text: str, limit: int = 2000) -> str:
         return text
     cut = text[: limit - 2].rsplit("\n", 1)[0]
     return cut + "\n…"
+
+
+def workers_text(
+    workers: Sequence[WorkerInfo], shown_job_ids: Collection[str], *, now: float | None = None
+) -> str:
+    """The GPU workers, one line each: busy with which job (its id only where
+    the reader may see that job), which modes, since when. Empty where the bot
+    runs jobs itself."""
+    if not workers:
+        return ""
+    now = time.time() if now is None else now
+    busy = sum(1 for w in workers if w.running_job_id is not None)
+    lines = [f"**Workers**: {len(workers)} up, {busy} busy"]
+    for w in workers:
+        if w.running_job_id is None:
+            state = "idle"
+        elif w.running_job_id in shown_job_ids:
+            state = f"running `{w.running_job_id}`"
+        else:
+            state = "busy"
+        up = f"up {gpu_time(now - w.up_since)}" if w.up_since else ""
+        modes = ", ".join(w.modes) or "no modes"
+        lines.append(f"`{w.worker_id}` ({w.device}) {state} · {modes}" + (f" · {up}" if up else ""))
+    return "\n".join(lines)

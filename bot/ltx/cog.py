@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot._cooldown import MemberCooldown
 from bot.actor import actor_from_interaction, is_nsfw_channel
-from bot.admin.format import clip, quota_text
+from bot.admin.format import clip, quota_text, workers_text
 from bot.cards.render import render_card
 from bot.delivery.service import is_too_large
 from bot.errors import BotCannotPost, GuildOnly, SlowDown
@@ -133,6 +133,9 @@ class LtxCog(commands.Cog):
         if hidden:
             lines.append(f"{hidden} more in channels you cannot see.")
         text = "\n".join(lines) or "The queue is empty."
+        # Where jobs run on GPU workers of their own (scale-out), which are up.
+        workers = workers_text(engine.workers(), {j.id for j in jobs})
+        text += f"\n\n{workers}" if workers else ""
         await interaction.response.send_message(
             clip(text), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -25,6 +25,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from engine.api import WorkerInfo
 from engine.errors import LtxError
 from engine.events import JobEvents, NoEvents, Progress
 from engine.jobs import Job, JobStore
@@ -77,7 +78,7 @@ class Dispatcher(OutcomesMixin):
         self.run_deadline: float | None = None  # no ComfyUI here to hang
         self.adopts_running = True  # what ran on workers may still run there
         self.flights: dict[str, Flight] = {}
-        self.workers: dict[str, Advert] = {}  # the live ones, as last read
+        self.workers_seen: dict[str, Advert] = {}  # the live ones, as last read
         self._redis: Any = None
         self._queues: dict[str, Any] = {}
         self._idle = asyncio.Event()
@@ -97,6 +98,22 @@ class Dispatcher(OutcomesMixin):
             log.info("job=%s attempt=%d adopted after a restart", job.id, job.attempts)
         if self.flights:
             self._idle.clear()
+
+    def workers(self) -> tuple[WorkerInfo, ...]:
+        """The live workers, as last read (every WATCH_S), with the job each
+        runs as the bot knows it (the advert lags by up to a second)."""
+        on = {f.worker_id: job_id for job_id, f in self.flights.items()}
+        return tuple(
+            WorkerInfo(
+                worker_id=a.worker_id,
+                device=a.device,
+                modes=a.modes,
+                running_job_id=on.get(a.worker_id),
+                loaded=a.loaded,
+                up_since=a.since,
+            )
+            for a in sorted(self.workers_seen.values(), key=lambda a: a.worker_id)
+        )
 
     def stop(self, job_id: str) -> bool:
         flight = self.flights.get(job_id)
@@ -134,7 +151,8 @@ class Dispatcher(OutcomesMixin):
     # -- dispatch ------------------------------------------------------------------
     def _free_workers(self) -> list[Advert]:
         busy = {f.worker_id for f in self.flights.values()}
-        return [a for a in self.workers.values() if a.running is None and a.worker_id not in busy]
+        seen = self.workers_seen.values()
+        return [a for a in seen if a.running is None and a.worker_id not in busy]
 
     async def _dispatch_forever(self) -> None:
         while True:
@@ -223,13 +241,13 @@ class Dispatcher(OutcomesMixin):
         keys = [k async for k in self._redis.scan_iter(match=advert_key("*"))]
         values = await self._redis.mget(keys) if keys else []
         adverts = [Advert.loads(v) for v in values if v is not None]
-        self.workers = {a.worker_id: a for a in adverts}
+        self.workers_seen = {a.worker_id: a for a in adverts}
 
     async def _check(self, flight: Flight) -> None:
         job_id = flight.job.id
         if flight.worker_id == UNKNOWN and not await self._find_worker(flight):
             return
-        if flight.worker_id not in self.workers:
+        if flight.worker_id not in self.workers_seen:
             await self._lost(job_id, flight.attempt, f"worker {flight.worker_id} is gone")
             return
         saq_job = await self._queue(flight.worker_id).job(flight.key)
@@ -257,7 +275,7 @@ class Dispatcher(OutcomesMixin):
 
     async def _find_worker(self, flight: Flight) -> bool:
         """For an adopted attempt: the live worker whose queue holds it."""
-        for worker_id in self.workers:
+        for worker_id in self.workers_seen:
             saq_job = await self._queue(worker_id).job(flight.key)
             if saq_job is not None and saq_job.status.value in ("new", "queued", "active"):
                 flight.worker_id = worker_id

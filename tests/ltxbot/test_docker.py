@@ -9,6 +9,7 @@ run against a local ComfyUI repository.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -217,3 +218,24 @@ def test_the_bootstrap_layer_runs_from_only_the_files_it_copies(dockerfile, tmp_
     again = subprocess.run(cmd, cwd=app, capture_output=True, text=True)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     capfd.readouterr()
+
+
+def test_compose_scale_out_profile_runs_redis_and_a_worker_per_gpu(compose):
+    services = compose["services"]
+    assert "profiles" not in services["bot"]  # the default stays one bot on one GPU
+    worker, redis = services["worker-0"], services["redis"]
+    assert worker["profiles"] == redis["profiles"] == ["scale-out"]
+    assert worker["command"] == ["worker"] and worker["image"] == services["bot"]["image"]
+    (device,) = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert device["device_ids"] == ["0"]  # a worker owns one card
+    assert {v.split(":")[0] for v in worker["volumes"]} <= set(compose["volumes"])
+    # Redis's password is taken from LTXBOT_REDIS_URL, the one place it is set.
+    script = redis["command"][0].replace("$$", "$")
+    url = "redis://:s3cr3t@redis:6379/0"
+    done = subprocess.run(
+        ["sh", "-c", script.replace("exec redis-server", "echo")],
+        env={"LTXBOT_REDIS_URL": url, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.split()[:2] == ["--requirepass", "s3cr3t"], done.stderr

@@ -1,4 +1,13 @@
-from bot.admin.format import audit_text, clip, gpu_time, quota_text, rules_text, settings_text
+from bot.admin.format import (
+    audit_text,
+    clip,
+    gpu_time,
+    quota_text,
+    rules_text,
+    settings_text,
+    workers_text,
+)
+from engine.api import WorkerInfo
 from engine.jobs import AuditEntry, GuildSettings, QuotaRule, QuotaScope
 from engine.jobs._quota import QuotaLimit, Usage, evaluate
 
@@ -52,3 +61,17 @@ def test_audit_text_and_clip():
     clipped = clip(long)
     assert len(clipped) <= 2000 and clipped.endswith("…")
     assert gpu_time(None) == "unlimited" and gpu_time(59) == "59 s"
+
+
+def test_workers_text_shows_each_worker_and_hides_jobs_the_reader_cannot_see():
+    workers = [
+        WorkerInfo("a", "cuda:0", ("t2v", "i2v"), "job1", up_since=1000.0),
+        WorkerInfo("b", "cuda:1", ("style",), "job2", up_since=1000.0),
+        WorkerInfo("c", "cpu", (), None),
+    ]
+    lines = workers_text(workers, {"job1"}, now=1090.0).splitlines()
+    assert lines[0] == "**Workers**: 3 up, 2 busy"
+    assert lines[1] == "`a` (cuda:0) running `job1` · t2v, i2v · up 1.5 min"
+    assert lines[2] == "`b` (cuda:1) busy · style · up 1.5 min"  # another server's job
+    assert lines[3] == "`c` (cpu) idle · no modes"
+    assert workers_text([], {"job1"}) == ""  # the bot runs jobs itself: nothing to say

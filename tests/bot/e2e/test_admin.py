@@ -91,6 +91,9 @@ async def test_pause_ban_channels_limits_and_audit(world):
     assert "bot's owners" in await admin(w, w.mod, "pause", {"everywhere": True})
     assert not await w.store.global_paused()
 
+    # In-process, the bot's own GPU runs the jobs: no workers to list.
+    assert "no workers to list" in await admin(w, w.mod, "workers")
+
     log = await admin(w, w.mod, "audit", {"count": 50})
     lines = log.splitlines()
     assert "**limits.set**" in lines[0] and f"<@{w.mod.id}>" in lines[0]
