@@ -177,3 +177,21 @@ async def test_a_worker_is_never_given_a_mode_it_cannot_run(redis_server, tmp_pa
     finally:
         await only_i2v.kill()
         await t2v.kill()
+
+
+async def test_a_worker_stopped_cleanly_hands_its_job_back_at_once(
+    redis_server, workers, tmp_path: Path, caplog
+):
+    caplog.set_level(logging.WARNING, logger="engine.remote.dispatcher")
+    by_id = {w.worker_id: w for w in workers}
+    async with bot_side(tmp_path / "bot", redis_server.url) as bot:
+        job = await bot.submit(**LONGER)
+        leaving = await _running_on(bot, job.id)
+        by_id[leaving].send(signal.SIGTERM)  # an operator takes the worker out
+        await _moved_off(bot, job.id, leaving)
+        done = await bot.wait_status(job.id, JobStatus.SUCCEEDED)
+        assert (done.status, done.attempts) == (JobStatus.SUCCEEDED, 2)
+        # Handed back by its report, not found dead when its advert lapsed.
+        lost = [r.getMessage() for r in caplog.records if "lost:" in r.getMessage()]
+        assert lost == [f"job={job.id} attempt=1 lost: its worker shut down"], lost
+        assert await asyncio.wait_for(by_id[leaving].proc.wait(), 30) == 0
