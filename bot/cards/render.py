@@ -16,7 +16,7 @@ import discord
 
 from bot.errors import failure_text
 from engine.events import Progress
-from engine.modes.stages import PREPARING, stage_of
+from engine.modes.stages import PREPARING, UPLOADING, stage_of
 
 PROMPT_SHOWN = 300
 BAR_CELLS = 12
@@ -87,7 +87,12 @@ def stage_text(progress: Progress) -> str:
 
 
 def _status_line(
-    job: Any, *, position: int | None, eta: float | None, progress: Progress | None
+    job: Any,
+    *,
+    position: int | None,
+    eta: float | None,
+    progress: Progress | None,
+    uploading: bool = False,
 ) -> str:
     status = status_value(job)
     if status == "queued":
@@ -108,6 +113,8 @@ def _status_line(
         took = ""
         if job.started_at and job.finished_at:
             took = f" in {duration_text(job.finished_at - job.started_at)}"
+        if uploading:
+            return f"📤 {UPLOADING} — made{took}; the video is on its way here."
         return f"✅ Done{took}."
     if status == "cancelled":
         return "🚫 Cancelled."
@@ -120,8 +127,11 @@ def render_card(
     position: int | None = None,
     eta: float | None = None,
     progress: Progress | None = None,
+    uploading: bool = False,
 ) -> CardText:
-    """The card of `job` in its current state."""
+    """The card of `job` in its current state. `uploading`: the job succeeded
+    and the bot is posting its video now (the step after the engine's stages:
+    fitting the file to the upload limit and sending it can take a while)."""
     status = status_value(job)
     params = job.params or {}
     embed = discord.Embed(
@@ -137,7 +147,8 @@ def render_card(
         embed.add_field(name="Inputs", value=", ".join(sorted(job.inputs)), inline=False)
     embed.add_field(name="By", value=f"<@{job.user_id}>", inline=True)
     embed.add_field(
-        name="Status", value=_status_line(job, position=position, eta=eta, progress=progress)
+        name="Status",
+        value=_status_line(job, position=position, eta=eta, progress=progress, uploading=uploading),
     )
     if job.note and status in ("queued", "running"):
         embed.add_field(name="Note", value=note_text(job.note), inline=False)

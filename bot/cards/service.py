@@ -106,6 +106,8 @@ class _CardActor:
         self.job = job
         self.recovering = recovering
         self.progress: Any = None
+        # The job succeeded and its video is being posted (fit + upload).
+        self.uploading = False
         self.card_id: int | None = None
         self.posted = asyncio.Event()
         self.wake = asyncio.Event()
@@ -151,10 +153,16 @@ class _CardActor:
                 self.wake.set()
             self.posted.set()
             await self._follow()
+            # A finished video says "Uploading" while delivery fits and posts
+            # it, then "Done": the card never claims a result not there yet.
+            self.uploading = self.job.status is JobStatus.SUCCEEDED
             await self._edit()
             await self.s.delivery.deliver(
                 self.job, card_id=self.card_id, recovering=self.recovering
             )
+            if self.uploading:
+                self.uploading = False
+                await self._edit_when_allowed()
         finally:
             self.posted.set()
             self.s._forget(self)
@@ -176,6 +184,14 @@ class _CardActor:
                 self.wake.clear()
             await self._edit()
 
+    async def _edit_when_allowed(self) -> None:
+        """The edit after the upload, spaced by the throttle like progress
+        (the upload itself usually took longer than the spacing)."""
+        delay = self.throttle.delay(self.s.clock())
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._edit()
+
     def _render(self) -> tuple[discord.Embed, discord.ui.View | None]:
         job = self.job
         live = not job.terminal
@@ -184,6 +200,7 @@ class _CardActor:
             position=self.s.engine.position(job.id) if live else None,
             eta=self.s.engine.eta(job.id) if live else None,
             progress=self.progress,
+            uploading=self.uploading,
         )
         return card.embed, card_view(job.id) if card.cancellable else None
 

@@ -66,3 +66,11 @@ def test_helpers():
     assert progress_bar(0.0).endswith(" 0%") and progress_bar(1.5).endswith("100%")
     assert params_text({}) == "defaults"
     assert params_text({"duration_s": 5, "fps": 24, "preset": "fast"}) == "5 s · 24 fps · Fast"
+
+
+def test_a_finished_video_being_posted_says_uploading_not_done():
+    job = make_job(status=JobStatus.SUCCEEDED, started_at=1000.0, finished_at=1042.0)
+    card = render_card(job, uploading=True)
+    status = fields(card)["Status"]
+    assert status.startswith("📤 Uploading") and "42s" in status and "Done" not in status
+    assert not card.cancellable

@@ -17,6 +17,7 @@ from tests.bot.e2e._helpers import (
     custom_ids,
     embed_fields,
     result_ids,
+    results_of,
     submit,
     wait_card,
     wait_result,
@@ -95,11 +96,14 @@ async def test_card_shows_queue_then_throttled_progress_then_done(world):
     running = [r for r in revisions if "Running" in card_status(r.embeds)]
     assert running and any("%" in card_status(r.embeds) for r in running)
     assert "<t:" in card_status(running[-1].embeds)  # the ETA counts down client-side
-    # Progress edits are spaced by the throttle; only the final edit may come sooner.
-    times = [r.at for r in revisions[:-1]]
+    # Progress edits are spaced by the throttle; only the edit when the job
+    # ends ("Uploading") may come sooner. The card says "Done" once posted.
+    times = [r.at for r in revisions[:-2]]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(g >= EDIT_INTERVAL_S * 0.95 for g in gaps), gaps
+    assert "Uploading" in card_status(revisions[-2].embeds)
     assert "Done" in card_status(revisions[-1].embeds)
+    assert revisions[-1].at - revisions[-2].at >= EDIT_INTERVAL_S * 0.95
 
     # On the wire: card post, its edits, the result reply, then the 🔁 reaction.
     calls = world.fake.requests
@@ -117,7 +121,8 @@ async def test_card_shows_queue_then_throttled_progress_then_done(world):
         "react": next(c.index for c in calls if c.method == "PUT" and "/reactions/" in c.path),
     }
     edits = [c.index for c in calls if c.method == "PATCH" and c.path.endswith(str(card.id))]
-    assert idx["card"] < min(edits) and max(edits) < idx["result"] < idx["react"]
+    *live, done = edits
+    assert idx["card"] < min(live) and max(live) < idx["result"] < idx["react"] < done
     result_call = next(c for c in calls if c.index == idx["result"])
     assert result_call.json["message_reference"]["message_id"] == card.id
     assert result_call.json["enforce_nonce"] is True
@@ -148,3 +153,26 @@ async def test_a_failed_job_says_on_its_card_what_to_change(world):
     assert not notice.attachments and not notice.components
     job = await w.store.get(job_id)
     assert job.error_code == "input_rejected" and job.result_message_id == notice.id
+
+
+async def test_card_says_uploading_while_the_result_is_posted(world):
+    job_id = await submit(world, world.alice, "t2v", {"prompt": "a kite", **slow()})
+    await wait_card(world, job_id, lambda c: "Running" in card_status(c.embeds))
+    # Discord holds the result's post back for a second (a 429 on the channel's
+    # message route): the member reads "Uploading" meanwhile, never "Done".
+    rule = world.fake.rate_limit(
+        "POST", rf"/channels/{world.channel.id}/messages$", retry_after=1.0
+    )
+    await world.fake.wait_for(lambda: rule.hits, 60, "the result's first post")
+    held = card_of(world, job_id)
+    assert "Uploading" in card_status(held.embeds), card_status(held.embeds)
+    assert held.components == []  # nothing left to cancel
+    assert not results_of(world, job_id)
+
+    result = await wait_result(world, job_id)
+    await world.drain()
+    card = card_of(world, job_id)
+    assert "Done" in card_status(card.embeds)
+    (uploading,) = [r for r in card.history if "Uploading" in card_status(r.embeds)]
+    assert uploading.at < rule.hits[0] < result.history[0].at
+    assert result.attachments and len(results_of(world, job_id)) == 1
