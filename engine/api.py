@@ -36,6 +36,7 @@ from engine.jobs import (
     GuildSettings,
     Job,
     JobStatus,
+    Lineage,
     MemberDefaults,
     QuotaRule,
     QuotaScope,
@@ -171,6 +172,11 @@ class JobsApi(Protocol):
         ...
 
     async def job(self, job_id: str) -> Job | None: ...
+
+    async def lineage(self, job_id: str) -> Lineage:
+        """The job's parents, its place among their takes and its own takes
+        (engine/jobs/lineage.py); JobNotFound when there is no such job."""
+        ...
 
     async def jobs(
         self,

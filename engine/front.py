@@ -26,6 +26,7 @@ from engine.jobs import (
     Job,
     JobStatus,
     JobStore,
+    Lineage,
     MemberDefaults,
     QueueCaps,
     QuotaStatus,
@@ -275,6 +276,9 @@ class Engine(TakesMixin):
     # -- reads and delivery records ------------------------------------------------
     async def job(self, job_id: str) -> Job | None:
         return await self.store.get(job_id)
+
+    async def lineage(self, job_id: str) -> Lineage:
+        return await self.store.lineage(job_id)
 
     async def jobs(
         self,

@@ -30,6 +30,7 @@ from bot.ltx._commands import build_mode_command
 from bot.ltx._params import split_options
 from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
 from bot.ltx.jobs import queued_text
+from bot.ltx.lineage import lineage_lines
 from bot.ltx.settings import add_settings_command, with_defaults
 from bot.retry.buttons import result_view
 from engine.errors import JobNotFound, OutputTooLarge
@@ -159,6 +160,9 @@ class LtxCog(commands.Cog):
                 position=engine.position(found.id),
                 eta=engine.eta(found.id),
             )
+            family = lineage_lines(await engine.lineage(found.id))
+            if family:
+                card.embed.add_field(name="Lineage", value="\n".join(family), inline=False)
             await interaction.response.send_message(embed=card.embed, ephemeral=True)
             return
         if not result_kept(found):  # deleted by retention
@@ -190,6 +194,9 @@ class LtxCog(commands.Cog):
         only to the member who asked."""
         delivery = self.bot.delivery
         limit = delivery.limits.for_guild(job.guild_id)
+        family = "".join(
+            f"\n{line}" for line in lineage_lines(await self.bot.engine.lineage(job.id))
+        )
         for shrink in (0, 1):
             try:
                 path = await delivery.fit(job, limit, shrink=shrink)
@@ -197,7 +204,7 @@ class LtxCog(commands.Cog):
                 break
             try:
                 await interaction.followup.send(
-                    f"Job `{job.id}` ({job.mode}) by <@{job.user_id}>:",
+                    f"Job `{job.id}` ({job.mode}) by <@{job.user_id}>:{family}",
                     file=discord.File(path, filename=f"ltx-{job.id}.mp4"),
                     view=result_view(job.id),
                     allowed_mentions=discord.AllowedMentions.none(),

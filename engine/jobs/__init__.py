@@ -13,6 +13,7 @@ from engine.jobs.admission import (
 )
 from engine.jobs.batch import MAX_TAKES, TooManyTakes
 from engine.jobs.defaults import MemberDefaults
+from engine.jobs.lineage import Lineage
 from engine.jobs.model import TERMINAL, TRANSITIONS, Job, JobStatus, Recovery
 from engine.jobs.store import JobStore
 
@@ -29,6 +30,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "JobStore",
+    "Lineage",
     "MemberDefaults",
     "QueueCaps",
     "QuotaLimit",

@@ -32,6 +32,7 @@ from engine.jobs._transitions import NEW, RESTARTED_NOTE, TransitionsMixin, log_
 from engine.jobs.admission import Applicant, QueueCaps
 from engine.jobs.batch import BatchMixin
 from engine.jobs.defaults import DefaultsStoreMixin
+from engine.jobs.lineage import LineageMixin
 from engine.jobs.model import TERMINAL, Job, JobStatus, new_job_id
 from engine.moderation.guard import user_texts
 
@@ -40,7 +41,7 @@ __all__ = ["RESTARTED_NOTE", "JobStore"]
 _ID_TRIES = 8
 
 
-class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, StoreBase):
+class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, LineageMixin, StoreBase):
     """Jobs, quotas and guild admin state in one SQLite file (see module doc)."""
 
     def __init__(self, db: Any, path: Path, clock: Callable[[], float]) -> None:
