@@ -34,7 +34,13 @@ from bot.ltx.cog import LtxCog
 from bot.ltx.jobs import JobActions
 from bot.moderation.buttons import ModActionButton, ReportButton
 from bot.moderation.reports import Reports
-from bot.retry.buttons import CancelButton, FinalButton, RetryButton, VariationsSelect
+from bot.retry.buttons import (
+    CancelButton,
+    ExtendButton,
+    FinalButton,
+    RetryButton,
+    VariationsSelect,
+)
 from bot.retry.cog import RetryCog
 from bot.tasks import TaskOwner
 from engine.api import EngineApi, JobChanges
@@ -106,7 +112,13 @@ class LtxBot(commands.Bot):
     async def setup_hook(self) -> None:
         self.http_session = aiohttp.ClientSession()
         self.add_dynamic_items(
-            RetryButton, FinalButton, VariationsSelect, CancelButton, ReportButton, ModActionButton
+            RetryButton,
+            FinalButton,
+            ExtendButton,
+            VariationsSelect,
+            CancelButton,
+            ReportButton,
+            ModActionButton,
         )
         await self.add_cog(LtxCog(self))
         await self.add_cog(AdminCog(self))

@@ -132,6 +132,24 @@ class JobsApi(Protocol):
         unit, all admitted or none (TooManyTakes says how many would fit)."""
         ...
 
+    async def extend(
+        self,
+        job_id: str,
+        *,
+        seconds: float,
+        prompt: str | None = None,
+        guild_id: int | None,
+        user_id: int,
+        role_ids: Sequence[int] = (),
+        is_admin: bool = False,
+        channel_nsfw: bool = False,
+    ) -> Job:
+        """`seconds` more of the job's result from its last frame (i2v), with
+        `prompt` or the job's own; its result is delivered as one video, the
+        job's and the continuation joined (engine/extend.py). Decided as
+        `retry` is."""
+        ...
+
     async def cancel(
         self,
         job_id: str,

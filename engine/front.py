@@ -19,6 +19,7 @@ from engine.api import GuildAdminApi, ModerationApi, WorkerInfo
 from engine.comfy.runtime import Runtime
 from engine.disk import check_free_space
 from engine.events import JobEvents, NoEvents
+from engine.extend import ExtendMixin
 from engine.jobs import (
     ANY_GUILD,
     AnyGuild,
@@ -49,7 +50,7 @@ def retry_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return new_seed(params, Limits())
 
 
-class Engine(TakesMixin):
+class Engine(TakesMixin, ExtendMixin):
     """The in-process `EngineApi`: one store, one scheduler, one consumer."""
 
     def __init__(
@@ -211,12 +212,14 @@ class Engine(TakesMixin):
         inputs: dict[str, str],
         retry_of: str | None = None,
         channel_nsfw: bool = False,
+        extends: str | None = None,
     ) -> Job:
         """Admission (pause, ban, channel, prompt rules, caps, quota) and the
         insert in one transaction (JobStore.create), then enqueue. This is the decision; a
         refusal raises its typed error and nothing is stored.
 
-        `inputs` maps a media slot to the sha256 of an ingested input file.
+        `inputs` maps a media slot to the sha256 of an ingested input file;
+        `extends`: the job whose result this one continues (engine/extend.py).
         """
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
         try:
@@ -231,6 +234,7 @@ class Engine(TakesMixin):
                 caps=self.caps,
                 role_ids=role_ids,
                 channel_nsfw=channel_nsfw,
+                extends=extends,
             )
         except Refusal as refusal:
             await self._log_refusal(

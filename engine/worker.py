@@ -35,6 +35,7 @@ from engine.errors import (
 )
 from engine.events import JobEvents, NoEvents, Progress
 from engine.execute import execute
+from engine.extend import joined_result
 from engine.jobs import Job, JobStore
 from engine.prepare import Preparer
 from engine.scheduler import Scheduler
@@ -182,6 +183,8 @@ class Worker:
             )
             self._warm = True
             result_path = self._keep_result(job.id, execution.result.outputs)
+            # An Extend's result is the parent and the continuation joined.
+            result_path = await joined_result(self.store, started, result_path)
             final = await self.store.succeed(
                 job.id, result_path=str(result_path), gpu_seconds=execution.engine_seconds
             )

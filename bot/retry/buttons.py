@@ -1,9 +1,10 @@
-"""Components that survive restarts: Retry, Final and Variations on results,
-Cancel on cards.
+"""Components that survive restarts: Retry, Final, Extend and Variations on
+results, Cancel on cards.
 
 Each is a `ui.DynamicItem` with the job id in a template custom_id
-(`ltx:retry:<job_id>`, `ltx:final:<job_id>`, `ltx:vary:<job_id>` (a select
-of how many takes: 1 to 4), `ltx:cancel:<job_id>`). The bot registers the classes
+(`ltx:retry:<job_id>`, `ltx:final:<job_id>`, `ltx:extend:<job_id>` (opens a
+modal: bot/retry/extend.py), `ltx:vary:<job_id>` (a select of how many takes:
+1 to 4), `ltx:cancel:<job_id>`). The bot registers the classes
 once with `Client.add_dynamic_items`; a click on any message, however old and
 from whichever process posted it, is parsed back into the job id and resolved
 through the database. No view is kept in memory per message.
@@ -19,6 +20,7 @@ from discord import ui
 
 from bot.errors import send_error
 from bot.moderation.buttons import ReportButton
+from bot.retry.extend import extend_pressed
 from bot.retry.takes import final_interaction, variations_interaction
 from engine.jobs import MAX_TAKES
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 RETRY_EMOJI = "🔁"
 FINAL_EMOJI = "✨"
+EXTEND_EMOJI = "⏩"
 JOB_ID = r"(?P<job_id>[a-z0-9]{1,32})"
 
 
@@ -78,6 +81,33 @@ class FinalButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:final:{JOB_ID}
     async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
         try:
             await final_interaction(interaction.client, interaction, self.job_id)
+        except Exception as exc:  # noqa: BLE001 - as Retry: the user gets the error, ephemeral
+            await send_error(interaction, exc)
+
+
+class ExtendButton(ui.DynamicItem[ui.Button[Any]], template=rf"ltx:extend:{JOB_ID}"):
+    """More of the clip from its last frame, delivered joined onto it."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            ui.Button(
+                label="Extend",
+                emoji=EXTEND_EMOJI,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ltx:extend:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> ExtendButton:
+        return cls(match["job_id"])
+
+    async def callback(self, interaction: discord.Interaction[LtxBot]) -> None:  # type: ignore[override]
+        try:
+            await extend_pressed(interaction.client, interaction, self.job_id)
         except Exception as exc:  # noqa: BLE001 - as Retry: the user gets the error, ephemeral
             await send_error(interaction, exc)
 
@@ -141,6 +171,7 @@ def result_view(job_id: str) -> ui.View:
     view = ui.View(timeout=None)
     view.add_item(RetryButton(job_id))
     view.add_item(FinalButton(job_id))
+    view.add_item(ExtendButton(job_id))
     view.add_item(ReportButton(job_id))
     view.add_item(VariationsSelect(job_id))
     return view

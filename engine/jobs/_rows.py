@@ -42,6 +42,7 @@ def job_of(row: sqlite3.Row) -> Job:
         result_message_id=row["result_message_id"],
         retry_of=row["retry_of"],
         note=row["note"],
+        extends=row["extends"],
     )
 
 

@@ -44,7 +44,9 @@ class TooManyTakes(LtxError):
 class BatchMixin(AdmissionMixin):
     """Part of JobStore: jobs created together, admitted together."""
 
-    async def _insert(self, values: Sequence[Any]) -> Job:  # implemented by JobStore
+    async def _insert(  # implemented by JobStore
+        self, values: Sequence[Any], *, extends: str | None = None
+    ) -> Job:
         raise NotImplementedError
 
     async def create_batch(

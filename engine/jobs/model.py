@@ -82,6 +82,9 @@ class Job:
     result_message_id: int | None
     retry_of: str | None
     note: str | None
+    # The job whose result this one continues (Extend, migration 0005): the
+    # worker delivers the two joined. None: an ordinary job.
+    extends: str | None = None
 
     @property
     def terminal(self) -> bool:

@@ -107,10 +107,12 @@ class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, LineageMixin, S
         caps: QueueCaps | None = None,
         role_ids: Sequence[int] = (),
         channel_nsfw: bool = False,
+        extends: str | None = None,
     ) -> Job:
         """Insert a queued job. `params` must be JSON-serialisable and hold the
         resolved seed; `inputs` maps a media slot to the sha256 of a stored
-        input. Raises JobNotFound if `retry_of` names no job.
+        input. Raises JobNotFound if `retry_of` names no job. `extends`: the job
+        whose result this one continues (Extend: engine/extend.py).
 
         With `caps`, this is also the admission decision (admission.py): pause,
         ban, channel, caps and quota are checked in the same BEGIN IMMEDIATE
@@ -138,18 +140,20 @@ class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, LineageMixin, S
             if caps is not None:
                 await self._admit(who, caps)
             job = await self._insert(
-                [guild_id, channel_id, user_id, mode, params_json, inputs_json, retry_of]
+                [guild_id, channel_id, user_id, mode, params_json, inputs_json, retry_of],
+                extends=extends,
             )
         log_transition(job, NEW)
         return job
 
-    async def _insert(self, values: Sequence[Any]) -> Job:
+    async def _insert(self, values: Sequence[Any], *, extends: str | None = None) -> Job:
         guild_id, channel_id, user_id, mode, params_json, inputs_json, retry_of = values
         for _ in range(_ID_TRIES):
             try:
                 row = await self._fetch_one(
                     "INSERT INTO jobs (id, guild_id, channel_id, user_id, mode, params, inputs,"
-                    " created_at, retry_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    " created_at, retry_of, extends) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING *",
                     [
                         new_job_id(),
                         guild_id,
@@ -160,6 +164,7 @@ class JobStore(TransitionsMixin, BatchMixin, DefaultsStoreMixin, LineageMixin, S
                         inputs_json,
                         self._now(),
                         retry_of,
+                        extends,
                     ],
                 )
             except sqlite3.IntegrityError as e:

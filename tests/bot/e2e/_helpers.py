@@ -22,7 +22,7 @@ def card_status(embeds: tuple | list) -> str:
 
 def result_ids(job_id: str) -> list[str]:
     """The components of a result message, in order."""
-    return [f"ltx:{name}:{job_id}" for name in ("retry", "final", "report", "vary")]
+    return [f"ltx:{name}:{job_id}" for name in ("retry", "final", "extend", "report", "vary")]
 
 
 def custom_ids(components: tuple | list) -> list[str]:
