@@ -31,6 +31,7 @@ from bot.config import BotConfig
 from bot.delivery.service import Delivery, UploadLimits
 from bot.errors import LtxTree
 from bot.ltx.cog import LtxCog
+from bot.ltx.history import HistoryPage
 from bot.ltx.jobs import JobActions
 from bot.moderation.buttons import ModActionButton, ReportButton
 from bot.moderation.reports import Reports
@@ -119,6 +120,7 @@ class LtxBot(commands.Bot):
             CancelButton,
             ReportButton,
             ModActionButton,
+            HistoryPage,
         )
         await self.add_cog(LtxCog(self))
         await self.add_cog(AdminCog(self))

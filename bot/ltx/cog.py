@@ -29,6 +29,7 @@ from bot.errors import BotCannotPost, GuildOnly, SlowDown
 from bot.ltx._commands import build_mode_command
 from bot.ltx._params import split_options
 from bot.ltx._visible import can_see, missing_post_permissions, result_kept, show_publicly
+from bot.ltx.history import add_history_command
 from bot.ltx.jobs import queued_text
 from bot.ltx.lineage import lineage_lines
 from bot.ltx.settings import add_settings_command, with_defaults
@@ -275,6 +276,7 @@ def build_group(cog: LtxCog) -> app_commands.Group:
         await cog.quota(interaction)
 
     add_settings_command(group, cog.bot)
+    add_history_command(group, cog.bot)
     cancel.autocomplete("job")(cog.job_autocomplete)
     show.autocomplete("job")(cog.job_autocomplete)
     return group

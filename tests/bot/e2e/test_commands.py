@@ -46,7 +46,7 @@ async def test_synced_tree_has_typed_described_bounded_options(world):
         name: SUB_COMMAND
         for name in (
             "t2v", "a2v", "i2v", "lipsync", "keyframe", "style", "queue", "cancel", "show",
-            "quota", "settings",
+            "quota", "settings", "history",
         )
     }  # fmt: skip
     for sub in ltx["options"]:

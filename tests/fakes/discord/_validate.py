@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._components_v2 import FLAG_COMPONENTS_V2, check_v2
 from ._errors import (
     ApiError,
     empty_message,
@@ -24,7 +25,6 @@ MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_ATTACHMENTS = 10
 MAX_EMBED_TOTAL = 6000
-FLAG_COMPONENTS_V2 = 1 << 15
 _FILES_FIELD = re.compile(r"files\[(\d+)\]")
 
 _MESSAGE_FIELDS = (
@@ -218,6 +218,8 @@ def parse_message_body(
     flags = int(fields.get("flags") or 0)
     if fields.get("components") is not None:
         _components(fields["components"], flags)
+    if flags & FLAG_COMPONENTS_V2:
+        check_v2(fields)
 
     if len(files) > MAX_ATTACHMENTS:
         raise too_many_attachments()
