@@ -37,6 +37,10 @@ class Prepared:
     # Download size of each model file the prompt loads (from the manifest), so
     # a job whose files are missing says how much an admin must fetch.
     model_sizes: Mapping[str, int] = field(default_factory=dict)
+    # Engine seconds learned from this deployment's own runs of jobs like this
+    # one (engine/eta.py); None until there are some. The timeout policy
+    # decides how far it may move the budget from `estimate_s`'s.
+    learned_s: float | None = None
 
 
 class Preparer(Protocol):

@@ -29,9 +29,32 @@ class TimeoutPolicy:
     # is declared hung.
     interrupt_grace_s: float = 30.0
 
-    def budget(self, estimate_s: float | None, *, cold: bool) -> float:
+    # A learned estimate may tighten the budget to this share of the
+    # constants' budget, no further (see `budget`).
+    learned_floor: float = 0.5
+
+    def budget(
+        self, estimate_s: float | None, *, cold: bool, learned_s: float | None = None
+    ) -> float:
         """Seconds for the first attempt. No estimate (an operator's own
-        workflow) gets the upper bound."""
+        workflow) gets the upper bound.
+
+        `learned_s` (engine/eta.py: this deployment's measured runs of jobs
+        like this one) replaces the estimate, within bounds. It may raise the
+        budget as far as `max_s`: the constants model an H200, and on a slower
+        GPU a budget from them would kill healthy renders. It may tighten it
+        only to `learned_floor` of the constants' budget and never below
+        `min_s`: measured runs can look faster than a job will be (ComfyUI
+        serves a repeated graph from its cache; a median of three runs is
+        little), and killing a healthy job costs more than noticing a stuck
+        one later."""
+        constant = self._budget(estimate_s, cold=cold)
+        if learned_s is None:
+            return constant
+        learned = self._budget(learned_s, cold=cold)
+        return min(self.max_s, max(learned, constant * self.learned_floor, self.min_s))
+
+    def _budget(self, estimate_s: float | None, *, cold: bool) -> float:
         if estimate_s is None:
             return self.max_s
         raw = estimate_s * self.safety + (self.cold_load_s if cold else 0.0)

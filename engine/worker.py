@@ -164,7 +164,9 @@ class Worker:
                 await self.runtime.validate(prepared.prompt, prepared.outputs)
             except ModelMissing as err:
                 raise err.for_mode(started.mode, prepared.model_sizes) from None
-            budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
+            budget = self.policy.budget(
+                prepared.estimate_s, cold=not self._warm, learned_s=prepared.learned_s
+            )
             exec_started = time.monotonic()
             self.run_deadline = time.time() + self.policy.deadline_s(budget)
 

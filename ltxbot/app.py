@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from engine.comfy.locate import find_comfy_dir
 from engine.comfy.runtime import Runtime
 from engine.comfy.types import BootInfo, RuntimeConfig
-from engine.events import JobChangeStream, JobEvents
+from engine.eta import LearnedPreparer, LearningEvents, RunTimes
+from engine.events import JobChangeStream, JobEvents, NoEvents
 from engine.front import Engine
 from engine.jobs import JobStore, QueueCaps, Recovery
 from engine.media import MediaLimits
@@ -110,16 +111,18 @@ async def start_engine(
         if owned:
             await runtime.close()
         raise
+    # ETAs and budgets learned from the jobs table, kept current in memory.
+    times = await RunTimes.load(store)
     engine = Engine.build(
         store=store,
         scheduler=make_scheduler("round_robin"),
         runtime=runtime,
-        preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+        preparer=LearnedPreparer(ModePreparer(settings.workflows_dir, settings.inputs_dir), times),
         policy=timeout_policy(settings),
         outputs_dir=settings.outputs_dir,
         inputs_dir=settings.inputs_dir,
         limits=Limits.of(settings),
-        events=events,
+        events=LearningEvents(times, events or NoEvents()),
         caps=queue_caps(settings),
     )
     return runtime, engine

@@ -1,7 +1,7 @@
 """The six LTX-2.3 modes: parameter models, limits, building a job's workflow,
 and time estimates."""
 
-from engine.modes._geometry import MIN_SIDE
+from engine.modes._geometry import MIN_SIDE, frames_for, window_frames
 from engine.modes.build import BuiltWorkflow, binding_values, build_workflow, required_bindings
 from engine.modes.check import check_mode_workflow, check_workflows
 from engine.modes.params import PRESETS
@@ -27,8 +27,10 @@ __all__ = [
     "check_mode_workflow",
     "check_workflows",
     "estimate_gpu_seconds",
+    "frames_for",
     "get_mode",
     "parse_params",
     "preset_plan",
     "required_bindings",
+    "window_frames",
 ]

@@ -135,3 +135,20 @@ def test_output_encode(tmp_path):
         for way in ("comfy", "ours"):
             (run,) = picture["runs"][way]
             assert run["delivered_bytes"] <= 10 * 2**20 and run["total_s"] > 0
+
+
+def test_eta_error(tmp_path):
+    """Jobs measured on the CPU, replayed: constants against the learned ETA."""
+    r = run_bench("eta_error", tmp_path)
+    assert (r["jobs"], r["orders"]) == (8, 2) and len(r["raw_passes"]) == 2
+    assert all(job["actual_s"] > 0 and job["constant_s"] > 0 for job in r["raw_jobs"])
+    for block in ("abs_error_s", "rel_error"):
+        for side in ("constants", "learned"):
+            assert all(is_summary(r[block][side][q], 2) for q in ("p50", "p90")), (block, side)
+    for run in r["raw_passes"]:
+        for side in ("constants", "learned"):
+            assert 0 <= run[side]["p50_s"] <= run[side]["p90_s"]
+        # One family in the quick grid: the first three jobs have only constants.
+        assert run["estimated_from_history"] == 8 - 3
+        assert run["budgets_below_actual"] == 0  # never under the policy's minimum
+    assert r["estimate_cost_us"] > 0
