@@ -21,6 +21,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from engine.errors import LtxError
+from engine.extend import joined_result
 from engine.jobs import Job, JobStatus, JobStore
 from engine.remote.blobs import fetch_result
 from engine.remote.wire import OUTCOMES, Outcome, result_key, run_key
@@ -108,20 +110,32 @@ class OutcomesMixin:
             # Nobody asked: the worker was shut down under it. Run it again.
             await self._lost(outcome.job_id, outcome.attempt, "its worker shut down")
             return
-        final = await self._record(outcome)
+        final = await self._record(outcome, job)
         self.flights.pop(outcome.job_id, None)
         await self._ended(final)
 
-    async def _record(self, o: Outcome) -> Job | None:
+    async def _record(self, o: Outcome, job: Job) -> Job | None:
         if o.status == "succeeded":
             dest = self.outputs_dir / f"{o.job_id}{o.suffix}"
-            if await fetch_result(self._redis, o.job_id, o.attempt, dest):
-                return await self.store.succeed(
-                    o.job_id, result_path=str(dest), gpu_seconds=o.engine_seconds, attempt=o.attempt
-                )
-            o = Outcome(o.job_id, o.attempt, o.worker_id, "failed", o.engine_seconds,
-                        error_code="internal", error_detail="the result file was lost in Redis",
-                        system_fault=True)  # fmt: skip
+            if not await fetch_result(self._redis, o.job_id, o.attempt, dest):
+                o = Outcome(o.job_id, o.attempt, o.worker_id, "failed", o.engine_seconds,
+                            error_code="internal", error_detail="the result file was lost in Redis",
+                            system_fault=True)  # fmt: skip
+            else:
+                try:
+                    # An Extend's result is joined here, where the parent's file is.
+                    dest = await joined_result(self.store, job, dest)
+                except LtxError as err:
+                    o = Outcome(o.job_id, o.attempt, o.worker_id, "failed", o.engine_seconds,
+                                error_code=err.code, error_detail=str(err),
+                                system_fault=err.system_fault)  # fmt: skip
+                else:
+                    return await self.store.succeed(
+                        o.job_id,
+                        result_path=str(dest),
+                        gpu_seconds=o.engine_seconds,
+                        attempt=o.attempt,
+                    )
         if o.status == "cancelled":
             return await self.store.cancel(
                 o.job_id, gpu_seconds=o.engine_seconds, note="cancelled", attempt=o.attempt

@@ -195,3 +195,19 @@ async def test_a_worker_stopped_cleanly_hands_its_job_back_at_once(
         lost = [r.getMessage() for r in caplog.records if "lost:" in r.getMessage()]
         assert lost == [f"job={job.id} attempt=1 lost: its worker shut down"], lost
         assert await asyncio.wait_for(by_id[leaving].proc.wait(), 30) == 0
+
+
+async def test_an_extend_runs_on_a_worker_and_is_joined_by_the_bot(
+    redis_server, workers, tmp_path: Path
+):
+    """The continuation's input (the parent's last frame) travels to the
+    worker through Redis; the join happens where the parent's file is."""
+    from tests.bot.e2e.test_extend import frames_of
+
+    async with bot_side(tmp_path / "bot", redis_server.url) as bot:
+        parent = await bot.wait_status((await bot.submit()).id, JobStatus.SUCCEEDED)
+        child = await bot.engine.extend(parent.id, seconds=1.0, guild_id=1, user_id=10)
+        assert child.mode == "i2v" and child.extends == parent.id
+        done = await bot.wait_status(child.id, JobStatus.SUCCEEDED)
+        joined = _frames(done.result_path)
+        assert joined == _frames(parent.result_path) + frames_of(child) - 1
