@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +137,42 @@ def test_output_encode(tmp_path):
         for way in ("comfy", "ours"):
             (run,) = picture["runs"][way]
             assert run["delivered_bytes"] <= 10 * 2**20 and run["total_s"] > 0
+
+
+def _redis_or_skip() -> None:
+    """As tests/remote: skip where redis-server is missing, but fail in CI."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed: .ci/run installs it")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+
+
+@pytest.mark.timeout(300)
+def test_scale_out(tmp_path):
+    """Redis, `ltx-bot worker` processes and the bot's dispatcher, beside the
+    in-process engine."""
+    _redis_or_skip()
+    r = run_bench("scale_out", tmp_path)
+    assert r["workers"] == [1, 2] and r["rounds"] == 1 and r["threads_per_worker"] == 1
+    assert r["worker_threads_seen"] == {"1": [1], "2": [1, 1]}
+    for n in ("1", "2"):
+        t = r["throughput"][n]
+        assert is_summary(t["jobs_per_s"], 1) and is_summary(t["ratio_to_one"], 1)
+        assert sum(r["raw_rounds"][0]["batches"][n]["jobs_per_worker"]) == 2
+    assert r["throughput"]["1"]["ratio_to_one"]["median"] == 1.0
+    o = r["overhead"]
+    assert o["pairs"] == 2
+    for side in ("remote", "in_process"):
+        for key in ("submit_to_running_s", "submit_to_execute_s", "returned_to_succeeded_s"):
+            profile = o[side][key]
+            assert 0 < profile["p50"] <= profile["p99"] <= profile["max"], (side, key)
+    for pair in r["raw_pairs"]:
+        remote = pair["remote"]
+        # the running mark precedes the worker's execute; the XADD follows it
+        assert remote["submit_to_running_s"] < remote["submit_to_execute_s"]
+        assert 0 < remote["xadd_to_succeeded_s"] < remote["returned_to_succeeded_s"]
+    assert r["burst"]["bursts"] == 1
+    assert r["burst"]["remote"]["gap_between_jobs_s"]["n"] == 1
 
 
 def test_eta_error(tmp_path):
