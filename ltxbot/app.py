@@ -139,25 +139,29 @@ def queue_caps(settings: Settings) -> QueueCaps:
     )
 
 
-def remote_engine(settings: Settings, store: JobStore, *, events: JobEvents | None) -> Engine:
+async def remote_engine(settings: Settings, store: JobStore, *, events: JobEvents | None) -> Engine:
     """The engine of a bot whose jobs run on GPU workers (`ltx-bot worker`)
     through Redis: no ComfyUI in this process; the workers check the workflows
-    against theirs and advertise the modes that fit."""
+    against theirs and advertise the modes that fit. ETAs are learned here as
+    in-process; each worker's budget stays on the constants (it computes its
+    own, and a tighter one from the bot would kill runs the worker allows)."""
     from engine.remote.dispatcher import Dispatcher
 
     assert settings.redis_url is not None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
     scheduler = make_scheduler("round_robin")
+    times = await RunTimes.load(store)
+    learning = LearningEvents(times, events or NoEvents())
     dispatcher = Dispatcher(
         redis_url=settings.redis_url.get_secret_value(),
         store=store,
         scheduler=scheduler,
-        preparer=ModePreparer(settings.workflows_dir, settings.inputs_dir),
+        preparer=LearnedPreparer(ModePreparer(settings.workflows_dir, settings.inputs_dir), times),
         inputs_dir=settings.inputs_dir,
         outputs_dir=settings.outputs_dir,
         policy=timeout_policy(settings),
-        events=events,
+        events=learning,
     )
     return Engine(
         store=store,
@@ -167,7 +171,7 @@ def remote_engine(settings: Settings, store: JobStore, *, events: JobEvents | No
         inputs_dir=settings.inputs_dir,
         caps=queue_caps(settings),
         limits=Limits.of(settings),
-        events=events,
+        events=learning,
     )
 
 
@@ -204,7 +208,7 @@ class App:
         remove_partials(partial_dirs(settings))  # left by a crash or a full disk
         changes = JobChangeStream()  # the engine writes, the bot reads
         if settings.redis_url is not None:  # jobs run on workers (docs/scale-out.md)
-            self.engine = remote_engine(settings, self.store, events=changes)
+            self.engine = await remote_engine(settings, self.store, events=changes)
         else:
             self.runtime, self.engine = await start_engine(settings, self.store, events=changes)
             self.boot_info = self.runtime.info

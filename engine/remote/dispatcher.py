@@ -124,7 +124,9 @@ class Dispatcher(OutcomesMixin):
         return True
 
     def remaining_s(self, now: float) -> float:
-        return 0.0
+        """What the running attempts have left, summed (one job's ETA then
+        counts all of them ahead of it: pessimistic with several workers)."""
+        return sum(max(0.0, f.estimate_s - (now - f.since)) for f in self.flights.values())
 
     def estimate(self, job: Job) -> float:
         est = self.preparer.estimate(job)
@@ -180,13 +182,17 @@ class Dispatcher(OutcomesMixin):
             worker = max(candidates, key=lambda a: len(models & set(a.loaded)))
             for sha in started.inputs.values():
                 await send_input(self._redis, self.inputs_dir, sha)
-            budget = self.policy.budget(prepared.estimate_s, cold=True)
-            flight = Flight(started, attempt, worker.worker_id, time.time(), budget, models=models)
+            estimate = prepared.estimate_s or self.estimate(started)
+            flight = Flight(started, attempt, worker.worker_id, time.time(), estimate)
+            flight.models = models
             await self._queue(worker.worker_id).enqueue(
                 RUN_FUNCTION,
                 key=flight.key,
                 kwargs={"job": job_to_wire(started), "attempt": attempt},
-                timeout=int(self.policy.deadline_s(budget)) + 30,
+                # The worker enforces the job's own budget (and interrupts
+                # ComfyUI); SAQ's timeout only catches a worker stuck past the
+                # longest any job may run.
+                timeout=int(self.policy.deadline_s(self.policy.max_s)) + 60,
                 retries=1,  # a retry is the bot's decision: a new attempt
                 ttl=3600,
             )

@@ -218,7 +218,7 @@ async def bot_side(data_dir: Path, url: str) -> AsyncIterator[BotSide]:
     )
     store = await JobStore.open(settings.db_path)
     changes = JobChangeStream()
-    engine = remote_engine(settings, store, events=changes)
+    engine = await remote_engine(settings, store, events=changes)
     await engine.recover()
     drain = asyncio.create_task(_drain(changes))
     task = asyncio.create_task(engine.worker.run_forever(), name="dispatcher")
