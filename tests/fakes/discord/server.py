@@ -12,7 +12,7 @@ import contextlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self, TypeVar
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from ._errors import FakeUsageError
 from ._gateway import INVALID_SESSION, PRIVILEGED, RECONNECT, Gateway, GatewaySession
 from ._interaction import APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT, FakeInteraction
 from ._model import FakeChannel, FakeMessage, FakeUser, RateLimitRule
+from ._patching import pointed_at
 from ._perms import ALL
 from ._rest import Buckets, build_app
 from ._world import World
@@ -111,21 +112,10 @@ class FakeDiscord(World):
             "LTXBOT_DISCORD_GATEWAY_URL": self.gateway_url,
         }
 
-    @contextlib.contextmanager
-    def patch_discord_py(self) -> Iterator[None]:
+    def patch_discord_py(self) -> contextlib.AbstractContextManager[None]:
         """Point this process's discord.py at the fake (REST base and gateway),
         and put both back afterwards."""
-        import discord.gateway
-        import discord.http
-        import yarl
-
-        route, ws = discord.http.Route, discord.gateway.DiscordWebSocket
-        old = route.BASE, ws.DEFAULT_GATEWAY
-        route.BASE, ws.DEFAULT_GATEWAY = self.api_base, yarl.URL(self.gateway_url)
-        try:
-            yield
-        finally:
-            route.BASE, ws.DEFAULT_GATEWAY = old
+        return pointed_at(self.api_base, self.gateway_url)
 
     async def _serve_cdn(self, request: web.Request) -> web.StreamResponse:
         a = self.attachments.get(int(request.match_info["attachment_id"]))
