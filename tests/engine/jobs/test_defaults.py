@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ParamInvalid
-from engine.jobs import JobStore
+from engine.jobs import JobStore, bundled_migrations
 
 G, U = 1, 10
 
@@ -42,7 +42,7 @@ async def test_defaults_are_kept_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "jobs.sqlite3"
     async with await JobStore.open(path) as store:
         await store.set_member_defaults(G, U, preset="quality", enhance_prompt=False)
-        assert (await store.pragmas())["user_version"] == 4
+        assert (await store.pragmas())["user_version"] == len(bundled_migrations())
     async with await JobStore.open(path) as store:  # read back, not from a cache
         again = await store.member_defaults(G, U)
     assert again.as_params() == {"preset": "quality", "enhance_prompt": False}

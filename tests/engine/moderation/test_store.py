@@ -33,15 +33,24 @@ def _tables(path: Path) -> set[str]:
 
 async def test_migrating_a_0001_database_keeps_its_jobs(db_path: Path) -> None:
     old = await JobStore.open(db_path, migrations=bundled_migrations()[:1])
-    job = await new_job(old, params={"prompt": "an old cat", "seed": 1})
-    assert (await old.pragmas())["user_version"] == 1
-    await old.close()
+    try:
+        assert (await old.pragmas())["user_version"] == 1
+    finally:
+        await old.close()
+    # The row as a 0001-era bot wrote it (today's insert names later columns).
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "INSERT INTO jobs (id, guild_id, channel_id, user_id, mode, params, inputs,"
+            " created_at) VALUES ('oldjob01', ?, 2, ?, 't2v', ?, '{}', 1000.0)",
+            [G, ALICE, '{"prompt": "an old cat", "seed": 1}'],
+        )
     assert "reports" not in _tables(db_path)
 
     store = await JobStore.open(db_path)
     try:
         assert (await store.pragmas())["user_version"] == len(bundled_migrations())
-        assert await store.get(job.id) == job
+        job = await store.get("oldjob01")
+        assert job is not None and job.params["prompt"] == "an old cat" and job.extends is None
         report = await store.create_report(G, job.id, BOB)
         assert report.job_id == job.id and report.status is ReportStatus.OPEN
         assert [e.prompt for e in await store.prompt_log(G)] == ["an old cat"]
