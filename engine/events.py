@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.comfy.types import (
@@ -36,6 +36,9 @@ class Progress:
     # What a member reads ("Generating", engine/modes/stages.py), from the
     # node's type and the samplers before it.
     stage: str | None = None
+    # The newest still of the video taking shape (JPEG bytes, ComfyUI's
+    # latent-to-RGB preview of the sampler's latent), once a sampler made one.
+    preview: bytes | None = field(default=None, repr=False)
 
 
 class JobEvents(Protocol):

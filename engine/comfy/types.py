@@ -70,6 +70,9 @@ class StepProgress:
     node_id: str | None
     value: int
     total: int
+    # A still of the latent at this step (JPEG), when previews are on and the
+    # node is a sampler whose model has latent-to-RGB factors.
+    preview: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
