@@ -29,8 +29,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine._submit import Submits
 from engine.errors import InputRejected, ParamInvalid
 from engine.jobs import Job, JobStatus, JobStore
 from engine.media import MediaLimits, StoredInput, ingest
@@ -104,30 +105,13 @@ async def joined_result(store: JobStore, job: Job, continuation: Path) -> Path:
     return continuation
 
 
-class ExtendMixin:
+class ExtendMixin(Submits):
     """Part of `engine.front.Engine`: Extend. Ownership is the store's
     decision (owned_job); admission is the insert's (submit)."""
 
     store: JobStore
     inputs_dir: Path | None
     limits: Limits
-
-    if TYPE_CHECKING:
-
-        async def submit(
-            self,
-            *,
-            guild_id: int | None,
-            channel_id: int,
-            user_id: int,
-            role_ids: Sequence[int] = (),
-            mode: str,
-            params: dict[str, Any],
-            inputs: dict[str, str],
-            retry_of: str | None = None,
-            channel_nsfw: bool = False,
-            extends: str | None = None,
-        ) -> Job: ...
 
     async def extend(
         self,

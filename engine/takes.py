@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine._submit import Submits
 from engine.disk import check_free_space
 from engine.errors import ParamInvalid
 from engine.jobs import MAX_TAKES, Applicant, Job, JobStore, QueueCaps
@@ -78,7 +79,7 @@ async def take_params(
     return params.model_dump(mode="json")
 
 
-class TakesMixin:
+class TakesMixin(Submits):
     """Part of `engine.front.Engine`: Retry, Final and Variations. Ownership
     is the store's decision (owned_job); admission is the insert's."""
 
@@ -90,20 +91,6 @@ class TakesMixin:
     caps: QueueCaps
 
     if TYPE_CHECKING:
-
-        async def submit(
-            self,
-            *,
-            guild_id: int | None,
-            channel_id: int,
-            user_id: int,
-            role_ids: Sequence[int] = (),
-            mode: str,
-            params: dict[str, Any],
-            inputs: dict[str, str],
-            retry_of: str | None = None,
-            channel_nsfw: bool = False,
-        ) -> Job: ...
 
         async def _log_refusal(
             self, refusal: Refusal, who: Applicant, params: Mapping[str, Any]

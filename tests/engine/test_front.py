@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from engine._submit import Submits
 from engine.api import EngineApi, GuildAdminApi, JobsApi, ModerationApi
 from engine.errors import JobNotFound, NotJobOwner, ParamInvalid, QuotaExceeded
+from engine.extend import ExtendMixin
 from engine.front import Engine, retry_params
 from engine.jobs import JobStatus, JobStore, QuotaScope, TooManyTakes
 from engine.modes import Limits, parse_params
 from engine.scheduler import make_scheduler
-from engine.takes import final_cut
+from engine.takes import TakesMixin, final_cut
 
 G, CH, OWNER, OTHER = 1, 100, 10, 11
 
@@ -75,6 +77,13 @@ def _members(protocol: type) -> set[str]:
 def test_the_engine_offers_every_method_of_the_api(protocol: type) -> None:
     missing = {name for name in _members(protocol) if not hasattr(Engine, name)}
     assert missing == set()
+
+
+def test_the_mixins_call_the_submit_the_engine_defines() -> None:
+    """Takes and Extend know `submit` from one Protocol (engine/_submit.py);
+    mypy checks Engine's against it, and so does this, at run time."""
+    assert inspect.signature(Engine.submit) == inspect.signature(Submits.submit)
+    assert all(Submits in mixin.__mro__ for mixin in (TakesMixin, ExtendMixin))
 
 
 async def test_admin_and_moderation_offer_every_method_of_theirs(engine: Engine) -> None:
