@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +56,32 @@ _FILE_SUFFIXES = (
 )  # fmt: skip
 
 
+# How many jobs' estimates ModePreparer keeps (the least recently used goes
+# first): far more than the queue holds (LTXBOT_MAX_QUEUE_TOTAL, 50 by
+# default), whose jobs are what ETAs ask about again and again, while a
+# finished job's is never asked for again.
+ESTIMATES_KEPT = 1024
+
+
 class ModePreparer:
     """Builds a job's prompt from `<workflows_dir>/<mode>.json` and its inputs."""
 
-    def __init__(self, workflows_dir: Path, inputs_dir: Path) -> None:
+    def __init__(
+        self, workflows_dir: Path, inputs_dir: Path, *, estimates_kept: int = ESTIMATES_KEPT
+    ) -> None:
+        if estimates_kept < 1:
+            raise ValueError("estimates_kept must be at least 1")
         self.workflows_dir = workflows_dir
         self.inputs_dir = inputs_dir
-        self._estimates: dict[str, float | None] = {}
+        self._kept = estimates_kept
+        # job id -> warm GPU seconds (None: it cannot build), least recently used first
+        self._estimates: OrderedDict[str, float | None] = OrderedDict()
+
+    def _remember(self, job_id: str, estimate: float | None) -> None:
+        self._estimates[job_id] = estimate
+        self._estimates.move_to_end(job_id)
+        while len(self._estimates) > self._kept:
+            self._estimates.popitem(last=False)
 
     def _input_files(self, job: Job) -> dict[str, str]:
         files = {}
@@ -84,7 +104,7 @@ class ModePreparer:
     async def prepare(self, job: Job) -> Prepared:
         built = await asyncio.to_thread(self._build, job)
         estimate = estimate_gpu_seconds(built)
-        self._estimates[job.id] = estimate
+        self._remember(job.id, estimate)
         known = load_manifest(self.workflows_dir).get("models", {})
         sizes = {f.name: f.size_bytes for f in files_in_prompt(built.prompt, known)}
         return Prepared(
@@ -95,13 +115,17 @@ class ModePreparer:
         )
 
     def estimate(self, job: Job) -> float | None:
-        """Warm GPU seconds for ETAs; cached per job, None when it cannot build."""
-        if job.id not in self._estimates:
-            try:
-                self._estimates[job.id] = estimate_gpu_seconds(self._build(job))
-            except Exception:  # noqa: BLE001 - an ETA is a courtesy; prepare() reports the failure
-                self._estimates[job.id] = None
-        return self._estimates[job.id]
+        """Warm GPU seconds for ETAs; cached per job (the last `estimates_kept`
+        jobs asked about), None when it cannot build."""
+        if job.id in self._estimates:
+            self._estimates.move_to_end(job.id)
+            return self._estimates[job.id]
+        try:
+            estimate: float | None = estimate_gpu_seconds(self._build(job))
+        except Exception:  # noqa: BLE001 - an ETA is a courtesy; prepare() reports the failure
+            estimate = None
+        self._remember(job.id, estimate)
+        return estimate
 
 
 def _is_file_choice(prompt: dict, problem: NodeProblem) -> bool:
