@@ -107,6 +107,7 @@ class ProgressTracker:
         self._fraction = 0.0
         self._samplers = 0  # sampler nodes started before the current one
         self._stage: str | None = None
+        self._preview: bytes | None = None
 
     def feed(self, event: RuntimeEvent) -> Progress | None:
         """Returns a Progress when the event changed what a user would see."""
@@ -124,6 +125,7 @@ class ProgressTracker:
             self._step = self._steps = None
         elif isinstance(event, StepProgress):
             self._step, self._steps = event.value, event.total
+            self._preview = event.preview or self._preview
         else:  # pragma: no cover - exhaustive over RuntimeEvent
             return None
         total = max(self._total, self._done + (1 if self._running else 0), 1)
@@ -137,4 +139,5 @@ class ProgressTracker:
             elapsed_s=self._clock() - self._t0,
             attempt=self._attempt,
             stage=self._stage,
+            preview=self._preview,
         )

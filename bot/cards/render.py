@@ -20,6 +20,8 @@ from engine.modes.stages import PREPARING, UPLOADING, stage_of
 
 PROMPT_SHOWN = 300
 BAR_CELLS = 12
+# The live still rides on the card as this attachment (bot/cards/service.py).
+PREVIEW_FILE = "preview.jpg"
 
 COLOURS = {
     "queued": discord.Colour.light_grey(),
@@ -150,10 +152,15 @@ def render_card(
         name="Status",
         value=_status_line(job, position=position, eta=eta, progress=progress, uploading=uploading),
     )
+    if status == "running" and progress is not None and progress.preview:
+        embed.set_image(url=f"attachment://{PREVIEW_FILE}")
     if job.note and status in ("queued", "running"):
         embed.add_field(name="Note", value=note_text(job.note), inline=False)
     if job.retry_of:
-        embed.set_footer(text=f"retry of {job.retry_of} · /ltx show job:{job.id}")
+        # Retry, Variations, Final and Extend all record their parent here;
+        # what kind of take it is, /ltx show's lineage says.
+        made = "extends" if job.extends else "from"
+        embed.set_footer(text=f"{made} {job.retry_of} · /ltx show job:{job.id}")
     else:
         embed.set_footer(text=f"/ltx show job:{job.id} · /ltx cancel job:{job.id}")
     return CardText(embed=embed, cancellable=status in ("queued", "running"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from typing import Any
 
 import discord
 
-from bot.cards.render import render_card
+from bot.cards.render import PREVIEW_FILE, render_card
 from bot.cards.throttle import EditThrottle, ThrottlePolicy
 from bot.delivery.service import Delivery
 from bot.retry.buttons import card_view
@@ -113,8 +114,10 @@ class _CardActor:
         self.wake = asyncio.Event()
         self.finished = asyncio.Event()
         self.throttle = EditThrottle(service.policy)
-        # what the card last showed (`Embed.to_dict()`, a TypedDict)
+        # what the card last showed (`Embed.to_dict()`, a TypedDict) and the
+        # live still attached to it (None: no attachment)
         self._shown: Mapping[str, object] | None = None
+        self._shown_still: bytes | None = None
 
     def start(self) -> None:
         self.s.tasks.spawn(self._run(), name=f"card:{self.job.id}")
@@ -243,18 +246,32 @@ class _CardActor:
             fail_if_not_exists=False,
         )
 
+    def _still(self) -> bytes | None:
+        """The live preview the card should carry now: only while running."""
+        if self.job.status is not JobStatus.RUNNING or self.progress is None:
+            return None
+        return getattr(self.progress, "preview", None)
+
     async def _edit(self) -> None:
         if self.card_id is None:
             return
         embed, view = self._render()
         shown = embed.to_dict()
-        if shown == self._shown:
+        still = self._still()
+        if shown == self._shown and still == self._shown_still:
             return
         channel = self.s.client.get_partial_messageable(
             self.job.channel_id, guild_id=self.job.guild_id
         )
+        extra: dict[str, Any] = {}
+        if still is not None:
+            # Each edit that shows a still uploads it again, replacing the last:
+            # the embed's `attachment://` reference then always has its file.
+            extra["attachments"] = [discord.File(io.BytesIO(still), filename=PREVIEW_FILE)]
+        elif self._shown_still is not None:
+            extra["attachments"] = []  # the job moved on: the still goes
         try:
-            await channel.get_partial_message(self.card_id).edit(embed=embed, view=view)
+            await channel.get_partial_message(self.card_id).edit(embed=embed, view=view, **extra)
         except discord.NotFound:
             log.info("card %s of job %s is gone; not editing it", self.card_id, self.job.id)
             self.card_id = None
@@ -262,4 +279,5 @@ class _CardActor:
             log.warning("could not edit the card of job %s", self.job.id, exc_info=True)
         else:
             self._shown = shown
+            self._shown_still = still
         self.throttle.mark(self.s.clock())

@@ -13,8 +13,8 @@ Order matters:
 3. input, output and temp folders under the data dir;
 4. model folders, registered through `folder_paths` (no copies);
 5. the `PromptServer` stand-in;
-6. the built-in nodes and the engine's own output node (`video_out`), then
-   the progress hook.
+6. the built-in nodes, the engine's own output node (`video_out`) and its
+   latent previewer (`preview`), then the progress hook.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from engine.comfy import compat, server, video_out
+from engine.comfy import compat, preview, server, video_out
 from engine.comfy.locate import read_version
+from engine.comfy.preview import preview_jpeg
 from engine.comfy.types import BootInfo, RuntimeConfig
 from engine.errors import EngineUnavailable
 
@@ -126,7 +127,8 @@ def _install_progress_hook(stand_in: server.PromptServerStandIn, mm: Any) -> Non
         # Same place ComfyUI's main checks for interrupts during long nodes.
         mm.throw_exception_if_processing_interrupted()
         node_id = kwargs.get("node_id")
-        stand_in.progress(value, total, str(node_id) if node_id is not None else None)
+        still = preview_jpeg(preview) if preview is not None and stand_in.tracking else None
+        stand_in.progress(value, total, str(node_id) if node_id is not None else None, still)
 
     utils.set_progress_bar_global_hook(hook)
 
@@ -146,6 +148,7 @@ def boot(config: RuntimeConfig) -> Booted:
                 )
             _point_folders(done.folder_paths, config)
             _register_models(done.folder_paths, config)
+            preview.install(config.previews)
             return done
         booted = _boot(config)
         _booted.append(booted)
@@ -180,6 +183,7 @@ def _boot(config: RuntimeConfig) -> Booted:
         nodes = importlib.import_module("nodes")
         compat.init_builtin_nodes(nodes, custom_nodes=config.custom_nodes)
         video_out.register(nodes)  # the bundled workflows' one-encode output
+        preview.install(config.previews)  # stills of the latent while sampling
     except EngineUnavailable:
         raise
     except Exception as exc:

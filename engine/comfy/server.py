@@ -91,9 +91,11 @@ class RunTracker:
                     self._start(str(node_id))
                     self._finish(str(node_id))
 
-    def step(self, value: int, total: int, node_id: str | None) -> None:
+    def step(
+        self, value: int, total: int, node_id: str | None, preview: bytes | None = None
+    ) -> None:
         node = node_id if node_id is not None else self._current
-        self._sink(StepProgress(self.prompt_id, node, int(value), int(total)))
+        self._sink(StepProgress(self.prompt_id, node, int(value), int(total), preview))
 
     def close(self) -> None:
         if self._current is not None:
@@ -162,10 +164,17 @@ class PromptServerStandIn:
         with self._lock:
             self._tracker = tracker
 
-    def progress(self, value: int, total: int, node_id: str | None) -> None:
+    @property
+    def tracking(self) -> bool:
+        """A run is being followed (a preview made now has somewhere to go)."""
+        return self._tracker is not None
+
+    def progress(
+        self, value: int, total: int, node_id: str | None, preview: bytes | None = None
+    ) -> None:
         tracker = self._tracker
         if tracker is not None:
-            tracker.step(value, total, node_id)
+            tracker.step(value, total, node_id, preview)
 
     # -- what ComfyUI calls ----------------------------------------------------
     def send_sync(self, event: Any, data: Any, sid: str | None = None) -> None:

@@ -23,6 +23,7 @@ class RuntimeConfig:
     extra_args: tuple[str, ...] = ()
     model_dirs: tuple[tuple[str, Path], ...] = ()  # (folder type, directory)
     custom_nodes: bool = False
+    previews: bool = True  # stills of the latent while sampling (engine/comfy/preview.py)
 
     @classmethod
     def under(cls, comfy_dir: Path, io_dir: Path, **kwargs: object) -> RuntimeConfig:

@@ -1,17 +1,12 @@
-from dataclasses import dataclass
-
 from bot.cards.render import note_text, params_text, progress_bar, render_card
+from engine.events import Progress
 from engine.jobs import JobStatus
 from tests.engine.jobs._helpers import make_job
 
 
-@dataclass
-class P:
-    fraction: float
-    node_type: str | None
-    step: int | None
-    total: int | None
-    elapsed_s: float
+def P(fraction: float, node_type: str | None, step: int | None, total: int | None,
+      elapsed_s: float) -> Progress:  # fmt: skip
+    return Progress(fraction, node_type, step, total, elapsed_s)
 
 
 def fields(card):
@@ -74,3 +69,16 @@ def test_a_finished_video_being_posted_says_uploading_not_done():
     status = fields(card)["Status"]
     assert status.startswith("📤 Uploading") and "42s" in status and "Done" not in status
     assert not card.cancellable
+
+
+def test_only_a_running_card_with_a_still_shows_it():
+    still = Progress(fraction=0.3, node_type="SamplerCustomAdvanced", step=2, total=8,
+                     elapsed_s=4.0, stage="Generating", preview=b"\xff\xd8jpeg")  # fmt: skip
+    plain = Progress(fraction=0.3, node_type="SamplerCustomAdvanced", step=2, total=8,
+                     elapsed_s=4.0, stage="Generating")  # fmt: skip
+    running = make_job(status=JobStatus.RUNNING, started_at=1.0)
+    shown = render_card(running, progress=still).embed.to_dict()
+    assert shown["image"]["url"] == "attachment://preview.jpg"
+    assert "image" not in render_card(running, progress=plain).embed.to_dict()
+    done = make_job(status=JobStatus.SUCCEEDED, started_at=1.0, finished_at=9.0)
+    assert "image" not in render_card(done, progress=still).embed.to_dict()

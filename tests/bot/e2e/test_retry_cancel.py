@@ -40,7 +40,7 @@ async def test_retry_button_queues_the_same_job_with_a_new_seed(world):
         k: v for k, v in old.params.items() if k != "seed"
     }
     assert retried.message_reference["message_id"] == str(card_of(world, second).id)
-    assert f"retry of {first}" in card_of(world, second).embeds[0]["footer"]["text"]
+    assert f"from {first}" in card_of(world, second).embeds[0]["footer"]["text"]
 
 
 async def test_retry_reaction_queues_again_and_refusals_are_replies(world):
