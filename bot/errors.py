@@ -194,6 +194,11 @@ TABLE: dict[type[E.LtxError], Explain] = {
             + f" leaves room for {e.room}. Nothing was queued: ask for {e.room} or fewer."
         ),
     ),
+    E.ExtendTooLong: Explain(
+        "The video would be too long",
+        "Ask for fewer seconds, or start a new video.",
+        lambda e: f"Extended videos may last {e.max_s:g} s here; this one has {e.room_s:g} s left.",
+    ),
     E.QueuePaused: Explain(
         "The queue is paused",
         "",

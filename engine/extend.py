@@ -9,7 +9,10 @@ workflows the tests run. The new job keeps the parent's size, rate, preset,
 enhancer and negative prompt, takes the prompt given (the parent's own when
 none is), a new seed, and the asked number of seconds, parsed against today's
 limits narrowed by the guild's: so the continuation is bounded by the server's
-maximum duration like any command.
+maximum duration like any command. The whole joined video is bounded too, or a
+member could press Extend forever: at most `MAX_EXTENDED_FACTOR` times that
+maximum in all (the parent's chain of clips, `JobStore.extended_seconds`, plus
+the seconds asked), refused with ExtendTooLong before anything is decoded.
 
 The last frame is decoded from the parent's result (our own file) and ingested
 into the content-addressed input store the way an attachment is (the
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from engine._submit import Submits
-from engine.errors import InputRejected, ParamInvalid
+from engine.errors import ExtendTooLong, InputRejected, ParamInvalid
 from engine.jobs import Job, JobStatus, JobStore
 from engine.media import MediaLimits, StoredInput, ingest
 from engine.media.join import join_videos, last_frame_png
@@ -44,6 +47,10 @@ EXTEND_MODE = "i2v"
 EXTEND_SLOT = "image"
 # What the Extend button offers, in seconds; the server's maximum bounds them.
 EXTEND_CHOICES = (2.0, 4.0, 6.0)
+# The longest an extended video may last in all, in multiples of the longest
+# video a member may ask for at once (LTXBOT_MAX_DURATION_S, or the server's
+# own lower maximum): 30 s with the defaults.
+MAX_EXTENDED_FACTOR = 3
 _KEPT = ("negative_prompt", "width", "height", "fps", "preset", "enhance_prompt")
 
 
@@ -140,6 +147,7 @@ class ExtendMixin(Submits):
             limits = (await self.store.guild_settings(old.guild_id)).tighten(limits)
         if raw["duration_s"] > limits.max_duration_s + 1e-9:  # before decoding anything
             parse_params(EXTEND_MODE, raw, limits)
+        await self._check_total(old, seconds, limits)
         stored = await asyncio.to_thread(last_frame_input, _result_of(old), self.inputs_dir)
         params = parse_params(EXTEND_MODE, raw, limits, {EXTEND_SLOT: MediaInfo.of(stored)})
         return await self.submit(
@@ -154,3 +162,11 @@ class ExtendMixin(Submits):
             channel_nsfw=channel_nsfw,
             extends=old.id,
         )
+
+    async def _check_total(self, old: Job, seconds: float, limits: Limits) -> None:
+        """Raise ExtendTooLong if `seconds` more would make `old`'s video
+        longer than an extended video may last under `limits`."""
+        most = MAX_EXTENDED_FACTOR * limits.max_duration_s
+        current = await self.store.extended_seconds(old.id)
+        if current + seconds > most + 1e-9:
+            raise ExtendTooLong(job_id=old.id, current_s=current, asked_s=seconds, max_s=most)

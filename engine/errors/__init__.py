@@ -11,6 +11,7 @@ One catalogue, kept by family in this package's modules; import from here.
 from engine.errors.base import LtxError, NodeProblem
 from engine.errors.jobs import (
     ChannelNotAllowed,
+    ExtendTooLong,
     JobInterrupted,
     JobNotFound,
     NotJobOwner,
@@ -50,6 +51,7 @@ __all__ = [
     "EngineHung",
     "EngineUnavailable",
     "ExecutionFailed",
+    "ExtendTooLong",
     "InputRejected",
     "JobInterrupted",
     "JobNotFound",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -101,6 +102,31 @@ class NotJobOwner(LtxError):
 
     def describe(self) -> str:
         return f"job {self.job_id} belongs to user {self.owner_id}, not {self.user_id}"
+
+
+@dataclass(eq=False)
+class ExtendTooLong(LtxError):
+    """An Extend of job `job_id`, whose video lasts `current_s` seconds (the
+    clips it joins included), by `asked_s` more would pass `max_s`, the
+    longest an extended video may last here (engine/extend.py)."""
+
+    job_id: str = ""
+    current_s: float = 0.0
+    asked_s: float = 0.0
+    max_s: float = 0.0
+
+    code: ClassVar[str] = "extend_too_long"
+
+    @property
+    def room_s(self) -> float:
+        """The most it may still grow, rounded down to a tenth of a second."""
+        return max(0.0, math.floor((self.max_s - self.current_s) * 10 + 1e-6) / 10)
+
+    def describe(self) -> str:
+        return (
+            f"job {self.job_id} lasts {self.current_s:g} s; {self.asked_s:g} s more would "
+            f"pass the {self.max_s:g} s an extended video may last"
+        )
 
 
 @dataclass(eq=False)

@@ -5,6 +5,8 @@ in `retry_of` (engine/takes.py), so a job's lineage is a walk up that column
 and its takes a look down it. Both are bounded (`MAX_ANCESTORS`,
 `MAX_CHILDREN`): a member pressing Retry a hundred times makes a chain no
 message needs in full, and the reads stay a handful of rows however long it is.
+An Extend also records the job whose video it continues in `extends`, so the
+length of a joined video is a walk up that column (`extended_seconds`).
 Part of JobStore.
 """
 
@@ -19,6 +21,9 @@ from engine.jobs.model import Job
 
 MAX_ANCESTORS = 8
 MAX_CHILDREN = 10
+# A guard against a loop in `extends` (there is none: a job can only extend an
+# older one); Extend's own cap (engine/extend.py) keeps real chains far shorter.
+MAX_EXTENDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -77,3 +82,20 @@ class LineageMixin(StoreBase):
             children=tuple(job_of(r) for r in down),
             child_count=int(count[0]) if count else 0,
         )
+
+    async def extended_seconds(self, job_id: str) -> float:
+        """How long `job_id`'s video lasts, in the seconds its parameters asked
+        for: its own `duration_s`, plus, for an Extend, that of every clip it
+        continues (up the `extends` column, one primary-key lookup a step).
+        0.0 for an unknown job."""
+        async with self._read():
+            row = await self._fetch_one(
+                "WITH RECURSIVE chain(next, seconds, depth) AS ("
+                " SELECT extends, json_extract(params, '$.duration_s'), 1 FROM jobs WHERE id = ?"
+                " UNION ALL"
+                " SELECT j.extends, json_extract(j.params, '$.duration_s'), chain.depth + 1"
+                " FROM jobs j JOIN chain ON j.id = chain.next WHERE chain.depth < ?"
+                ") SELECT COALESCE(SUM(seconds), 0) FROM chain",
+                [job_id, MAX_EXTENDS],
+            )
+        return float(row[0]) if row else 0.0
