@@ -2,8 +2,8 @@
 
 What the store runs is traced (the statements as SQLite ran them, values
 bound) and shown to the planner, so these follow the store's own SQL rather
-than a copy of it: a lineage, the foreign-key checks of a deletion and the
-prompt log's purge read no whole jobs table.
+than a copy of it: a lineage, the length of an extended video, the foreign-key checks of a
+deletion and the prompt log's purge read no whole jobs table.
 """
 
 from __future__ import annotations
@@ -55,6 +55,18 @@ async def test_a_lineage_reads_its_takes_by_index(store: JobStore, db_path: Path
         assert not any(_SCANS_JOBS.search(step) for step in steps), (sql, steps)
     for sql in by_retry_of:
         assert any("jobs_retry_of" in step for step in plan(db_path, sql)), sql
+
+
+async def test_the_length_of_an_extended_video_is_a_walk_by_primary_key(
+    store: JobStore, db_path: Path
+) -> None:
+    first = await new_job(store, params={"prompt": "a cat", "duration_s": 4.0})
+    second = await new_job(store, params={"duration_s": 2.0}, retry_of=first.id, extends=first.id)
+    ran = await traced(store, lambda: store.extended_seconds(second.id))
+    assert await store.extended_seconds(second.id) == 6.0
+    (walk,) = ran
+    steps = plan(db_path, walk)
+    assert not any(_SCANS_JOBS.search(step) for step in steps), steps
 
 
 async def test_deleting_a_job_finds_what_names_it_by_index(store: JobStore, db_path: Path) -> None:
