@@ -27,7 +27,7 @@ packages=(
   comfy-aimdo==0.4.13 comfy-kitchen==0.2.31 greenlet==3.5.6 kornia==0.9.0 kornia_rs==0.2.0
   Mako==1.4.3 pydantic==2.14.4 pydantic_core==2.50.5 pydantic-settings==2.16.3
   python-dotenv==1.2.4 simpleeval==1.0.8 spandrel==0.4.2 SQLAlchemy==2.1.9
-  torchsde==0.2.6 trampoline==0.1.2 typing-inspection==0.4.5
+  torchsde==0.2.6 trampoline==0.1.2 typing-inspection==0.4.5 google-re2==1.1.20251105
 )
 platforms=()
 for p in manylinux_2_34 manylinux_2_31 manylinux_2_28 manylinux_2_27 manylinux_2_24 \
