@@ -2,9 +2,10 @@
 children on the CPU (through bench._worker_probe, which timestamps them), and
 the bot's engine against them as `ltxbot.app.remote_engine` builds it.
 
-Redis is the machine's `redis-server`, started on a free port with a password
-and no persistence. Each pool of workers gets its own Redis database, so a
-bot side sees only its own pool and several pools can stay booted at once.
+The Redis server and the worker processes are tools/redis_harness.py's, the
+same ones tests/remote runs its failure tests on. Each pool of workers gets
+its own Redis database, so a bot side sees only its own pool and several pools
+can stay booted at once.
 """
 
 from __future__ import annotations
@@ -13,144 +14,33 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
-import shutil
-import signal
-import socket
-import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.front import Engine
-from engine.jobs import JobStore
-from engine.remote.wire import Advert, advert_key
-from ltxbot.app import remote_engine
-from ltxbot.settings import REPO_ROOT, Settings
+from tools.redis_harness import RedisServer, WorkerProcess, bot_engine, wait_up, worker_env
 
 BOOT_S = 240.0  # workers boot ComfyUI side by side on a shared 2-core box
 
 
-class NoRedis(RuntimeError):
-    pass
-
-
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found is None:
-        raise NoRedis("redis-server is not installed (apt-get install redis-server)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self, workdir: Path) -> None:
-        self.binary = redis_binary()
-        self.port = _free_port()
-        self.password = secrets.token_hex(12)
-        self.workdir = workdir
-        self.proc: asyncio.subprocess.Process | None = None
-
-    def url(self, db: int = 0) -> str:
-        return f"redis://:{self.password}@127.0.0.1:{self.port}/{db}"
-
-    async def start(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--requirepass", self.password]
-        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        with (self.workdir / "redis.log").open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                self.binary, *args, stdout=log, stderr=log
-            )
-        import redis.asyncio as aioredis
-
-        client = aioredis.from_url(self.url())
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    await client.ping()
-                    return
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.terminate()
-            await self.proc.wait()
-
-
-class WorkerProcess:
-    """`ltx-bot worker` (through bench._worker_probe) as a child process."""
+class ProbedWorker(WorkerProcess):
+    """`ltx-bot worker` through bench._worker_probe, which timestamps its
+    boundaries, with `threads` torch threads (0: torch's default)."""
 
     def __init__(self, worker_id: str, url: str, work: Path, workflows: Path, threads: int):
-        self.worker_id = worker_id
         self.probe = work / f"{worker_id}.probe.jsonl"
-        self.log = work / f"{worker_id}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LTXBOT_")}
-        if "LTXBOT_COMFYUI_SOURCE" in os.environ:  # where the bot finds ComfyUI
-            env["LTXBOT_COMFYUI_SOURCE"] = os.environ["LTXBOT_COMFYUI_SOURCE"]
-        env.update(
-            LTXBOT_REDIS_URL=url,
-            LTXBOT_WORKER_ID=worker_id,
-            LTXBOT_DATA_DIR=str(work / worker_id),
-            LTXBOT_WORKFLOWS_DIR=str(workflows),
-            LTXBOT_DEVICE="cpu",
-            LTXBENCH_PROBE=str(self.probe),
-            LTXBENCH_THREADS=str(threads),
-        )
+        env = worker_env(worker_id, url, work / worker_id, workflows)
+        env.update(LTXBENCH_PROBE=str(self.probe), LTXBENCH_THREADS=str(threads))
         if threads:  # also what OpenMP and the BLAS libraries read at start
             env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-        self.env = env
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench._worker_probe",
-                env=self.env, cwd=REPO_ROOT, stdout=out, stderr=out,
-            )  # fmt: skip
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 15)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+        super().__init__(worker_id, env, work / f"{worker_id}.log", ("-m", "bench._worker_probe"))
 
     def records(self) -> list[dict[str, Any]]:
         if not self.probe.exists():
             return []
         return [json.loads(line) for line in self.probe.read_text().splitlines() if line]
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-
-async def adverts(url: str) -> dict[str, Advert]:
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(url)
-    try:
-        keys = [k async for k in client.scan_iter(match=advert_key("*"))]
-        values = await client.mget(keys) if keys else []
-        return {a.worker_id: a for a in (Advert.loads(v) for v in values if v)}
-    finally:
-        await client.aclose()
 
 
 @dataclass
@@ -158,20 +48,11 @@ class Pool:
     """Workers sharing one Redis database: one bot side's fleet."""
 
     url: str
-    workers: list[WorkerProcess]
+    workers: list[ProbedWorker]
 
     async def wait_up(self, within: float = BOOT_S) -> float:
         """Until every worker advertises; returns the seconds it took."""
-        started = time.monotonic()
-        wanted = {w.worker_id for w in self.workers}
-        while not wanted <= set(await adverts(self.url)):
-            dead = [w for w in self.workers if w.proc and w.proc.returncode is not None]
-            if dead or time.monotonic() - started > within:
-                why = "exited" if dead else f"not up after {within:.0f} s"
-                tails = "\n".join(w.tail() for w in dead or self.workers)
-                raise RuntimeError(f"workers {why}:\n{tails}")
-            await asyncio.sleep(0.2)
-        return time.monotonic() - started
+        return await wait_up(self.url, self.workers, within)
 
     def records(self) -> dict[str, dict[str, Any]]:
         """Each attempt's probe timestamps, by run key (`<job>-a<attempt>`),
@@ -194,26 +75,11 @@ async def bot_side(
 ) -> AsyncIterator[tuple[Engine, asyncio.Task[None]]]:
     """The bot's engine (front door and dispatcher) against one pool, as
     `ltx-bot run` builds it: no ComfyUI, no Discord."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=data_dir,
-        workflows_dir=workflows,
-        device="cpu",
-        redis_url=url,
-        max_queued_per_user=10_000,
-        max_queue_total=10_000,
-        max_queued_per_guild=10_000,
-    )
-    store = await JobStore.open(settings.db_path)
-    engine = await remote_engine(settings, store, events=events)
-    await engine.recover()
-    task = asyncio.create_task(engine.worker.run_forever(), name=f"dispatcher-{url[-2:]}")
-    try:
+    many = 10_000  # no admission limit may refuse a batch
+    limits = {"max_queued_per_user": many, "max_queue_total": many, "max_queued_per_guild": many}
+    name = f"dispatcher-{url[-2:]}"
+    async with bot_engine(data_dir, url, workflows, events, name, **limits) as (engine, _, task):
         yield engine, task
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await store.close()
 
 
 class CpuMeter:

@@ -37,17 +37,19 @@ import functools
 import itertools
 import os
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import _engine as eng
-from bench._remote import CpuMeter, NoRedis, Pool, RedisServer, WorkerProcess, bot_side
+from bench._remote import CpuMeter, Pool, ProbedWorker, bot_side
 from bench._report import emit, machine, parser
 from bench._scale_figures import lines, results
 from bench._workloads import Workload, write_workflows
 from engine.jobs import JobStore
+from tools.redis_harness import NoRedis, RedisServer
 
 SETTLE_S = 0.6  # before each overhead job: the engine idle, the worker seen free
 
@@ -176,10 +178,10 @@ async def measure(args: Any) -> dict[str, Any]:
     await redis.start()
     pools = {
         n: Pool(
-            redis.url(db),
+            redis.db_url(db),
             [
-                WorkerProcess(
-                    f"p{n}-w{i}", redis.url(db), work / "workers", workflows, args.threads
+                ProbedWorker(
+                    f"p{n}-w{i}", redis.db_url(db), work / "workers", workflows, args.threads
                 )
                 for i in range(1, n + 1)
             ],
@@ -230,7 +232,7 @@ async def measure(args: Any) -> dict[str, Any]:
             await store.close()
         if runtime is not None:
             await runtime.close()
-        await redis.stop()
+        await redis.stop(signal.SIGTERM)
         shutil.rmtree(work, ignore_errors=True)
     info = {"comfyui": runtime.info.version, "boot_s": boot_s, "worker_threads": threads}
     return results(args, big, small, info, figures)

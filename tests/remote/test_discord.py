@@ -24,7 +24,8 @@ from tests.bot.e2e._helpers import (
 )
 from tests.bot.e2e._process import BOOT_S, BotProcess, clean_env
 from tests.fakes.discord import FakeDiscord
-from tests.remote.conftest import LONGER, SHORT, WORKFLOWS, WorkerProcess, adverts, until
+from tests.remote.conftest import LONGER, SHORT, WORKFLOWS, WorkerProcess, until
+from tools.redis_harness import adverts
 
 pytestmark = pytest.mark.slow
 

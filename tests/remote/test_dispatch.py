@@ -16,14 +16,8 @@ from pathlib import Path
 import av
 
 from engine.jobs import JobStatus
-from tests.remote.conftest import (
-    LONG,
-    LONGER,
-    WorkerProcess,
-    adverts,
-    bot_side,
-    until,
-)
+from tests.remote.conftest import LONG, LONGER, WorkerProcess, bot_side, until
+from tools.redis_harness import adverts
 
 
 def _frames(path: str) -> int:
