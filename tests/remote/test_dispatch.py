@@ -11,13 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import av
+import pytest
 
 from engine.jobs import JobStatus
 from tests.remote.conftest import LONG, LONGER, WorkerProcess, bot_side, until
 from tools.redis_harness import adverts
+
+DISPATCHER = "engine.remote.dispatcher"  # the logger of the dispatcher and its outcomes
+
+
+@pytest.fixture
+def dispatcher_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
+    """The dispatcher's warnings so far: each lost attempt and each refused
+    report is one, so a test can count them."""
+    caplog.set_level(logging.WARNING, logger=DISPATCHER)
+    return lambda: [r.getMessage() for r in caplog.records if r.name == DISPATCHER]
 
 
 def _frames(path: str) -> int:
@@ -71,9 +83,8 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_job_ends_once(
 
 
 async def test_a_frozen_workers_late_result_is_refused(
-    redis_server, workers, tmp_path: Path, caplog
+    redis_server, workers, tmp_path: Path, dispatcher_warnings
 ):
-    caplog.set_level(logging.WARNING, logger="engine.remote.dispatcher")
     by_id = {w.worker_id: w for w in workers}
     async with bot_side(tmp_path / "bot", redis_server.url) as bot:
         job = await bot.submit(**LONGER)
@@ -85,7 +96,7 @@ async def test_a_frozen_workers_late_result_is_refused(
         by_id[frozen].send(signal.SIGCONT)  # it comes back and reports attempt 1
 
         async def refused():
-            return any("stale result refused: attempt 1" in r.getMessage() for r in caplog.records)
+            return any("stale result refused: attempt 1" in m for m in dispatcher_warnings())
 
         await until(refused, 60, "the late report of attempt 1")
         after = await bot.job(job.id)
@@ -174,9 +185,8 @@ async def test_a_worker_is_never_given_a_mode_it_cannot_run(redis_server, tmp_pa
 
 
 async def test_a_worker_stopped_cleanly_hands_its_job_back_at_once(
-    redis_server, workers, tmp_path: Path, caplog
+    redis_server, workers, tmp_path: Path, dispatcher_warnings
 ):
-    caplog.set_level(logging.WARNING, logger="engine.remote.dispatcher")
     by_id = {w.worker_id: w for w in workers}
     async with bot_side(tmp_path / "bot", redis_server.url) as bot:
         job = await bot.submit(**LONGER)
@@ -186,7 +196,7 @@ async def test_a_worker_stopped_cleanly_hands_its_job_back_at_once(
         done = await bot.wait_status(job.id, JobStatus.SUCCEEDED)
         assert (done.status, done.attempts) == (JobStatus.SUCCEEDED, 2)
         # Handed back by its report, not found dead when its advert lapsed.
-        lost = [r.getMessage() for r in caplog.records if "lost:" in r.getMessage()]
+        lost = [m for m in dispatcher_warnings() if "lost:" in m]
         assert lost == [f"job={job.id} attempt=1 lost: its worker shut down"], lost
         assert await asyncio.wait_for(by_id[leaving].proc.wait(), 30) == 0
 
