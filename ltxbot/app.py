@@ -56,6 +56,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         device=settings.device,
         extra_args=tuple(settings.comfy_args),
         model_dirs=model_dirs(settings),
+        previews=settings.previews,
     )
 
 

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Extra ComfyUI command-line flags, JSON list (e.g. `["--lowvram"]`).',
     )
+    previews: bool = Field(
+        default=True,
+        description=(
+            "Live previews: while the sampler runs, the job card shows a still of the "
+            "video taking shape (a latent-to-RGB picture, at most one a second)."
+        ),
+    )
     timeout_min_s: float = Field(default=60.0, description="Lower clamp of a job's time budget.")
     timeout_max_s: float = Field(default=1800.0, description="Upper clamp of a job's time budget.")
     interrupt_grace_s: float = Field(
