@@ -27,6 +27,7 @@ from engine.errors import Cancelled, ExecutionFailed, LtxError, ModelMissing
 from engine.events import Progress
 from engine.execute import execute
 from engine.prepare import Preparer
+from engine.remote._loop import raise_if_cancelled
 from engine.remote.blobs import MAX_RESULT_BYTES, fetch_input, send_result
 from engine.remote.wire import (
     ADVERT_TTL_S,
@@ -108,6 +109,7 @@ class Agent:
 
     async def _advertise(self) -> None:
         while True:
+            raise_if_cancelled()
             advert = Advert(
                 worker_id=self.worker_id,
                 modes=self.modes,

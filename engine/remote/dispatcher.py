@@ -30,6 +30,7 @@ from engine.errors import LtxError
 from engine.events import JobEvents, NoEvents, Progress
 from engine.jobs import Job, JobStore
 from engine.prepare import Preparer
+from engine.remote._loop import raise_if_cancelled
 from engine.remote.blobs import send_input
 from engine.remote.outcomes import UNKNOWN, Flight, OutcomesMixin, adopted_flight
 from engine.remote.wire import (
@@ -158,6 +159,7 @@ class Dispatcher(OutcomesMixin):
 
     async def _dispatch_forever(self) -> None:
         while True:
+            raise_if_cancelled()
             free = self._free_workers()
             match = _first_match(self.scheduler.ordered(), free) if free else None
             if match is None:
@@ -235,6 +237,7 @@ class Dispatcher(OutcomesMixin):
     # -- watching --------------------------------------------------------------------
     async def _watch(self) -> None:
         while True:
+            raise_if_cancelled()
             try:
                 await self._read_workers()
                 for flight in list(self.flights.values()):

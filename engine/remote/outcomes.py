@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from engine.errors import LtxError
 from engine.extend import joined_result
 from engine.jobs import Job, JobStatus, JobStore
+from engine.remote._loop import raise_if_cancelled
 from engine.remote.blobs import fetch_result
 from engine.remote.wire import OUTCOMES, Outcome, result_key, run_key
 
@@ -68,6 +69,7 @@ class OutcomesMixin:
 
     async def _read_outcomes(self) -> None:
         while True:
+            raise_if_cancelled()
             try:
                 reply = await self._redis.xread({OUTCOMES: self._cursor}, block=500, count=50)
             except (RedisError, OSError) as err:
