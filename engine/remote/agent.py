@@ -7,6 +7,12 @@ the process dies: that expiry is the bot's signal to run the job elsewhere. An
 attempt's ending goes on the `ltx:outcomes` stream; the bot, which holds the
 truth, decides whether it still counts. The worker keeps no state of its own
 beyond its input cache, so killing it at any moment loses nothing.
+
+Stopping (SIGTERM, SIGINT) first turns the advert into a leaving one, so the
+bot hands this worker nothing more while it still sees it alive; then the
+attempt in hand is interrupted and reported, and anything that reached this
+worker's queue meanwhile is handed back unrun, each as a "cancelled" ending
+nobody asked for, which the bot requeues at once. Last, the advert goes.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from redis.exceptions import RedisError
+from saq import Worker
 from saq.types import Context
 
 from engine.comfy.runtime import Runtime
@@ -78,15 +85,19 @@ class Agent:
         self._warm = False
         self._since = time.time()
         self._redis: Any = None
+        self._leaving = False  # shutdown has begun: run nothing more
+        self._withdrawn = asyncio.Event()  # the leaving advert is written
+        self._reported: set[str] = set()  # run keys whose ending is on the stream
 
     async def serve(self) -> None:
         """Run until SIGTERM/SIGINT (SAQ's worker handles them) or cancellation."""
         import redis.asyncio as aioredis
-        from saq import Queue, Worker
+        from saq import Queue
 
         self._redis = aioredis.from_url(self.redis_url)
         queue = Queue.from_url(self.redis_url, name=queue_name(self.worker_id))
-        worker = Worker(
+        worker = _Worker(
+            self._withdraw,
             queue,
             functions=[(RUN_FUNCTION, self._run)],
             id=self.worker_id,
@@ -99,6 +110,7 @@ class Agent:
         log.info("worker %s serving modes %s on %s", self.worker_id, ",".join(self.modes), queue)
         try:
             await worker.start()
+            await self._hand_back(queue)
         finally:
             advert.cancel()
             await asyncio.gather(advert, return_exceptions=True)
@@ -107,9 +119,43 @@ class Agent:
             await self._redis.aclose()
             await queue.disconnect()
 
+    async def _withdraw(self) -> None:
+        """The first step of stopping, before SAQ cancels anything: from here
+        on the bot sees this worker leaving (alive, so the attempt in hand is
+        not presumed lost before its report hands it back; never free)."""
+        if self._leaving:
+            return
+        self._leaving = True
+        self._changed.set()
+        with contextlib.suppress(TimeoutError):  # Redis away: the advert lapses instead
+            async with asyncio.timeout(2.0):
+                await self._withdrawn.wait()
+        log.info("worker %s leaving: it takes no more jobs", self.worker_id)
+
+    async def _hand_back(self, queue: Any) -> None:
+        """What reached this worker's queue but was never run (dispatched as
+        it began to stop, or dequeued as SAQ's dequeue was cancelled) goes
+        back to the bot now rather than when the advert is found gone."""
+        ids: list[bytes] = []
+        try:
+            for kind in ("queued", "active"):
+                ids += await queue.redis.lrange(queue.namespace(kind), 0, -1)
+            held = await queue.jobs(queue.job_key_from_id(i.decode()) for i in ids)
+        except (RedisError, OSError) as err:
+            log.warning("queue not handed back: %s", err)
+            return
+        for saq_job in held:
+            kwargs = (saq_job.kwargs or {}) if saq_job is not None else {}
+            if "job" not in kwargs or "attempt" not in kwargs:
+                continue
+            job_id, attempt = kwargs["job"]["id"], kwargs["attempt"]
+            if run_key(job_id, attempt) not in self._reported:
+                await self._report(Outcome(job_id, attempt, self.worker_id, "cancelled"))
+
     async def _advertise(self) -> None:
         while True:
             raise_if_cancelled()
+            leaving = self._leaving
             advert = Advert(
                 worker_id=self.worker_id,
                 modes=self.modes,
@@ -117,9 +163,12 @@ class Agent:
                 running=self._running,
                 device=self.device,
                 since=self._since,
+                extra={"leaving": True} if leaving else {},
             )
             try:
                 await self._redis.set(advert_key(self.worker_id), advert.dumps(), ex=ADVERT_TTL_S)
+                if leaving:
+                    self._withdrawn.set()
             except (RedisError, OSError) as err:  # Redis away: keep trying
                 log.warning("advert not written: %s", err)
             # Every second, and at once when an attempt starts or ends.
@@ -136,6 +185,9 @@ class Agent:
         return value is for SAQ's own record only."""
         the_job = job_from_wire(job)
         key = run_key(the_job.id, attempt)
+        if self._leaving:  # dequeued as this worker began to stop: hand it back
+            await self._report(Outcome(the_job.id, attempt, self.worker_id, "cancelled"))
+            return "handed back"
         self._hold(key)
         started = time.monotonic()
         saq_job = ctx["job"]
@@ -232,11 +284,26 @@ class Agent:
                 await self._redis.xadd(
                     OUTCOMES, outcome.to_fields(), maxlen=OUTCOMES_MAXLEN, approximate=True
                 )
+                self._reported.add(run_key(outcome.job_id, outcome.attempt))
                 return
             except (RedisError, OSError) as err:
                 log.warning("outcome of job %s not written yet: %s", outcome.job_id, err)
                 await asyncio.sleep(delay)
         log.error("outcome of job %s attempt %d lost", outcome.job_id, outcome.attempt)
+
+
+class _Worker(Worker[Context]):
+    """SAQ's worker, running `before_stop` first when it stops: SAQ cancels
+    the job in hand at once (no grace period), so the advert must say
+    "leaving" before that, or the bot could hand the job straight back."""
+
+    def __init__(self, before_stop: Callable[[], Awaitable[None]], *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._before_stop = before_stop
+
+    async def stop(self) -> None:
+        await self._before_stop()
+        await super().stop()
 
 
 def _since(started: float | None) -> float:

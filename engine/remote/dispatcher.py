@@ -80,6 +80,13 @@ class Dispatcher(OutcomesMixin):
         self.adopts_running = True  # what ran on workers may still run there
         self.flights: dict[str, Flight] = {}
         self.workers_seen: dict[str, Advert] = {}  # the live ones, as last read
+        # A worker whose attempt (the run key) has reported: free while its
+        # advert, read before the report, still names that attempt.
+        self._freed: dict[str, str] = {}
+        # A worker that handed its attempt back as it stopped: given nothing
+        # until then (monotonic), whatever an advert read before said.
+        self._leaving: dict[str, float] = {}
+        self._wake = asyncio.Event()  # a worker came free: match the queue now
         self._redis: Any = None
         self._queues: dict[str, Any] = {}
         self._idle = asyncio.Event()
@@ -153,9 +160,23 @@ class Dispatcher(OutcomesMixin):
 
     # -- dispatch ------------------------------------------------------------------
     def _free_workers(self) -> list[Advert]:
-        busy = {f.worker_id for f in self.flights.values()}
-        seen = self.workers_seen.values()
-        return [a for a in seen if a.running is None and a.worker_id not in busy]
+        busy = {f.worker_id for f in self.flights.values() if not f.ended}
+        now = time.monotonic()
+        return [
+            a
+            for a in self.workers_seen.values()
+            if a.worker_id not in busy
+            and not a.leaving
+            and self._leaving.get(a.worker_id, 0.0) < now
+            and (a.running is None or self._freed.get(a.worker_id) == a.running)
+        ]
+
+    def _worker_freed(self, worker_id: str, key: str) -> None:
+        self._freed[worker_id] = key
+        self._wake.set()
+
+    def _worker_leaving(self, worker_id: str) -> None:
+        self._leaving[worker_id] = time.monotonic() + ADVERT_TTL_S
 
     async def _dispatch_forever(self) -> None:
         while True:
@@ -163,7 +184,11 @@ class Dispatcher(OutcomesMixin):
             free = self._free_workers()
             match = _first_match(self.scheduler.ordered(), free) if free else None
             if match is None:
-                await asyncio.sleep(POLL_S)
+                # New jobs are seen within POLL_S; a freed worker at once.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(POLL_S):
+                        await self._wake.wait()
+                self._wake.clear()
                 continue
             job, candidates = match
             self.scheduler.remove(job.id)
@@ -251,9 +276,16 @@ class Dispatcher(OutcomesMixin):
         values = await self._redis.mget(keys) if keys else []
         adverts = [Advert.loads(v) for v in values if v is not None]
         self.workers_seen = {a.worker_id: a for a in adverts}
+        # What the adverts now say for themselves needs no memory of it.
+        seen = self.workers_seen
+        self._freed = {w: k for w, k in self._freed.items() if w in seen and seen[w].running == k}
+        now = time.monotonic()
+        self._leaving = {w: until for w, until in self._leaving.items() if until > now}
 
     async def _check(self, flight: Flight) -> None:
         job_id = flight.job.id
+        if flight.ended:  # its ending is being recorded: nothing to watch
+            return
         if flight.worker_id == UNKNOWN and not await self._find_worker(flight):
             return
         if flight.worker_id not in self.workers_seen:

@@ -43,6 +43,8 @@ class Flight:
     since: float
     estimate_s: float
     cancel_asked: float | None = None
+    # Its ending is read and being recorded: the worker is free already.
+    ended: bool = False
     progress: float = -1.0
     models: frozenset[str] = field(default_factory=frozenset)
     # An adopted attempt (found running at startup) is given up as lost if no
@@ -65,6 +67,12 @@ class OutcomesMixin:
         raise NotImplementedError
 
     async def _lost(self, job_id: str, attempt: int, why: str) -> None:
+        raise NotImplementedError
+
+    def _worker_freed(self, worker_id: str, key: str) -> None:
+        raise NotImplementedError
+
+    def _worker_leaving(self, worker_id: str) -> None:
         raise NotImplementedError
 
     async def _read_outcomes(self) -> None:
@@ -109,9 +117,16 @@ class OutcomesMixin:
             return
         flight = self.flights.get(outcome.job_id)
         if outcome.status == "cancelled" and (flight is None or flight.cancel_asked is None):
-            # Nobody asked: the worker was shut down under it. Run it again.
+            # Nobody asked: the worker was shut down under it. Run it again,
+            # elsewhere: a stale advert must not make the leaving worker free.
+            self._worker_leaving(outcome.worker_id)
             await self._lost(outcome.job_id, outcome.attempt, "its worker shut down")
             return
+        # The worker reported, so it has let the attempt go: it is free now,
+        # not when its next advert is read, and while the result comes over.
+        if flight is not None:
+            flight.ended = True
+        self._worker_freed(outcome.worker_id, run_key(outcome.job_id, outcome.attempt))
         final = await self._record(outcome, job)
         self.flights.pop(outcome.job_id, None)
         await self._ended(final)

@@ -86,7 +86,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Advert:
     """A live worker: which modes it can run, which checkpoints it holds
-    loaded, and the attempt it runs (None: free)."""
+    loaded, and the attempt it runs (None: free). `extra` carries what older
+    readers may ignore: "leaving" once the worker has begun to stop."""
 
     worker_id: str
     modes: tuple[str, ...]
@@ -95,6 +96,11 @@ class Advert:
     device: str = "cpu"
     since: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def leaving(self) -> bool:
+        """Stopping: alive until its attempt in hand is handed back, never free."""
+        return bool(self.extra.get("leaving"))
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
