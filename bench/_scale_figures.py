@@ -41,6 +41,7 @@ def throughput(rounds: list[dict[str, Any]], cores: int) -> dict[str, Any]:
         bound = min(n, cores)
         gaps = [g for b in batches for g in b["gaps_s"]]
         bot_gaps = [g for b in batches for g in b["succeeded_to_next_running_s"]]
+        reports = [g for b in batches for g in b["report_to_next_running_s"]]
         per[str(n)] = {
             "jobs_per_s": summarize(rate).as_dict(),
             "wall_s": summarize([b["wall_s"] for b in batches]).as_dict(),
@@ -56,6 +57,7 @@ def throughput(rounds: list[dict[str, Any]], cores: int) -> dict[str, Any]:
             "verdict_core_bound": verdict(ratio.median, TARGET_OF_LINEAR * bound, below=False),
             "gap_between_jobs_s": latency_profile(gaps) | {"n": len(gaps)},
             "succeeded_to_next_running_s": latency_profile(bot_gaps),
+            "report_to_next_running_s": latency_profile(reports),
             "cores_busy": cores_busy(batches),
         }
     return per
@@ -91,9 +93,11 @@ def bursts(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for side in ("remote", "in_process"):
         gaps = [g for r in runs for g in r[side]["gaps_s"]]
         bot_gaps = [g for r in runs for g in r[side]["succeeded_to_next_running_s"]]
+        reports = [g for r in runs for g in r[side]["report_to_next_running_s"]]
         out[side] = {
             "gap_between_jobs_s": latency_profile(gaps) | {"n": len(gaps)},
             "succeeded_to_next_running_s": latency_profile(bot_gaps),
+            "report_to_next_running_s": latency_profile(reports),
             "jobs_per_s": summarize([r[side]["jobs_per_s"] for r in runs]).as_dict(),
         }
     remote = [r["remote"]["jobs_per_s"] for r in runs]
@@ -151,6 +155,7 @@ def lines(r: dict[str, Any]) -> list[str]:
             f"({t['verdict_linear']}), {t['of_core_bound']:.0%} of min(n, cores) "
             f"({t['verdict_core_bound']}); idle between jobs {_ms(t['gap_between_jobs_s'])}"
             f", of which succeeded -> next running {_ms(t['succeeded_to_next_running_s'])}"
+            f"; worker's report -> next running {_ms(t['report_to_next_running_s'])}"
         )
         busy = {g: Summary(**v).median for g, v in t["cores_busy"].items()}
         out.append("      cores busy: " + ", ".join(f"{g} {v:.2f}" for g, v in busy.items()))
@@ -174,7 +179,9 @@ def lines(r: dict[str, Any]) -> list[str]:
         f"{_ms(b['remote']['gap_between_jobs_s'])}; in-process "
         f"{_ms(b['in_process']['gap_between_jobs_s'])}; succeeded -> next running, remote "
         f"{_ms(b['remote']['succeeded_to_next_running_s'])}; in-process "
-        f"{_ms(b['in_process']['succeeded_to_next_running_s'])}; jobs/s remote/in-process "
+        f"{_ms(b['in_process']['succeeded_to_next_running_s'])}; the worker's report -> "
+        f"next running, remote {_ms(b['remote']['report_to_next_running_s'])}; "
+        f"jobs/s remote/in-process "
         f"{Summary(**b['ratio_jobs_per_s_remote_over_in_process']).fmt(digits=3)}"
     )
     return out

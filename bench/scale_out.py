@@ -26,7 +26,9 @@ from ComfyUI's cache. Each worker's torch uses `--threads` intra-op threads.
        bot delivers from), and for remote jobs the XADD of the outcome on the
        worker -> `succeeded`. Added = remote - in-process, pair by pair.
    And a burst of small jobs on each path: the worker's idle time between one
-   job's `execute` returning and the next one's entering.
+   job's `execute` returning and the next one's entering, and for remote jobs
+   the dispatch latency of a queued job: the worker starting the XADD of job
+   k's outcome -> job k+1 `running` in SQLite.
 """
 
 from __future__ import annotations
@@ -126,13 +128,16 @@ def batch_figures(batch: dict[str, Any], records: dict[str, dict[str, Any]]) -> 
     by_worker: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
         by_worker.setdefault(run.get("worker", "in-process"), []).append(run)
-    gaps, bot_gaps = [], []
+    gaps, bot_gaps, report_gaps = [], [], []
     for mine in by_worker.values():
         mine.sort(key=lambda r: r["entered"])
         for a, b in itertools.pairwise(mine):
             gaps.append(b["entered"] - a["returned"])
             # of which: the bot recording job k -> the bot starting job k+1
+            # (below zero once the bot starts k+1 while it records k)
             bot_gaps.append(b["running"] - a["succeeded"])
+            if "xadd_start" in a:  # remote: the worker reporting k -> the bot starting k+1
+                report_gaps.append(b["running"] - a["xadd_start"])
     return {
         "wall_s": batch["wall_s"],
         "jobs": len(runs),
@@ -141,6 +146,7 @@ def batch_figures(batch: dict[str, Any], records: dict[str, dict[str, Any]]) -> 
         "jobs_per_worker": sorted(len(v) for v in by_worker.values()),
         "gaps_s": gaps,
         "succeeded_to_next_running_s": bot_gaps,
+        "report_to_next_running_s": report_gaps,
         "cores_busy": batch["cores_busy"],
     }
 
