@@ -45,6 +45,7 @@ from engine.remote.wire import (
     Outcome,
     advert_key,
     job_from_wire,
+    progress_meta,
     queue_name,
     run_key,
 )
@@ -218,16 +219,22 @@ class Agent:
                 raise err.for_mode(job.mode, prepared.model_sizes) from None
             budget = self.policy.budget(prepared.estimate_s, cold=not self._warm)
             last = 0.0
+            stage: str | None = None  # the stage last written
+            sent: bytes | None = None  # the preview last written
 
             async def progress(p: Progress) -> None:
-                nonlocal last
+                # At most every PROGRESS_EVERY_S, but a new stage at once (a
+                # handful per job); the still only when it is a new one.
+                nonlocal last, stage, sent
                 now = time.monotonic()
-                if now - last < PROGRESS_EVERY_S and p.fraction < 1.0:
+                if now - last < PROGRESS_EVERY_S and p.fraction < 1.0 and p.stage == stage:
                     return
-                last = now
-                meta = {"node_type": p.node_type, "step": p.step, "total": p.total}
+                last, stage = now, p.stage
+                new = p.preview is not None and p.preview != sent
+                meta = progress_meta(p, with_preview=new)
                 with contextlib.suppress(Exception):  # progress is best effort
                     await saq_job.update(progress=p.fraction, meta=meta)
+                    sent = p.preview if new else sent
 
             exec_started = time.monotonic()
             execution = await execute(

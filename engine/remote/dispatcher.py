@@ -39,6 +39,8 @@ from engine.remote.wire import (
     Advert,
     advert_key,
     job_to_wire,
+    preview_of,
+    progress_from_meta,
     queue_name,
 )
 from engine.scheduler import Scheduler
@@ -299,20 +301,30 @@ class Dispatcher(OutcomesMixin):
             final = await self.store.cancel(job_id, note="cancelled", attempt=flight.attempt)
             await self._ended(final)
             return
-        if saq_job.progress > flight.progress:
-            flight.progress = saq_job.progress
-            meta = saq_job.meta or {}
-            await self._notify(
-                flight.job,
-                Progress(
-                    fraction=float(saq_job.progress),
-                    node_type=meta.get("node_type"),
-                    step=meta.get("step"),
-                    total=meta.get("total"),
-                    elapsed_s=time.time() - flight.since,
-                    attempt=flight.attempt,
-                ),
-            )
+        await self._progress(flight, float(saq_job.progress), saq_job.meta or {})
+
+    async def _progress(self, flight: Flight, fraction: float, meta: dict[str, Any]) -> None:
+        """A change a member would see: the fraction grew, the stage moved on,
+        or a new preview still came (an update carries one only when new)."""
+        preview = preview_of(meta)
+        new_preview = preview is not None and preview != flight.preview
+        stage = meta.get("stage")
+        if fraction <= flight.progress and not new_preview and stage == flight.stage:
+            return
+        flight.progress = max(flight.progress, fraction)
+        flight.stage = stage
+        flight.preview = preview if new_preview else flight.preview
+        elapsed = time.time() - flight.since
+        await self._notify(
+            flight.job,
+            progress_from_meta(
+                flight.progress,
+                meta,
+                elapsed_s=elapsed,
+                attempt=flight.attempt,
+                preview=flight.preview,
+            ),
+        )
 
     async def _find_worker(self, flight: Flight) -> bool:
         """For an adopted attempt: the live worker whose queue holds it."""

@@ -46,6 +46,8 @@ class Flight:
     # Its ending is read and being recorded: the worker is free already.
     ended: bool = False
     progress: float = -1.0
+    stage: str | None = None
+    preview: bytes | None = field(default=None, repr=False)  # the newest still
     models: frozenset[str] = field(default_factory=frozenset)
     # An adopted attempt (found running at startup) is given up as lost if no
     # worker is seen holding it and no ending arrives by then (monotonic).

@@ -8,11 +8,15 @@ that dies disappears within `ADVERT_TTL_S` without anyone sweeping.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
+from engine.events import Progress
 from engine.jobs import Job, JobStatus
 
 PREFIX = "ltx"
@@ -58,6 +62,56 @@ def job_from_wire(data: dict[str, Any]) -> Job:
     values["inputs"] = MappingProxyType(dict(values["inputs"]))
     values["status"] = JobStatus(values["status"])
     return Job(**values)
+
+
+def progress_meta(p: Progress, *, with_preview: bool) -> dict[str, Any]:
+    """A worker's progress as its SAQ job's `meta` (the fraction travels as
+    SAQ's `progress`). The preview still, a JPEG of some KiB, goes base64 and
+    only `with_preview` (it changed since the last update): SAQ rewrites the
+    whole job on every update and the bot reads it every WATCH_S."""
+    meta: dict[str, Any] = {
+        "node_type": p.node_type,
+        "step": p.step,
+        "total": p.total,
+        "stage": p.stage,
+    }
+    if with_preview and p.preview is not None:
+        meta["preview"] = base64.b64encode(p.preview).decode("ascii")
+    return meta
+
+
+def preview_of(meta: Mapping[str, Any]) -> bytes | None:
+    """The preview a `progress_meta` carries, if any (a bad one counts as none:
+    progress is best effort)."""
+    raw = meta.get("preview")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def progress_from_meta(
+    fraction: float,
+    meta: Mapping[str, Any],
+    *,
+    elapsed_s: float,
+    attempt: int,
+    preview: bytes | None,
+) -> Progress:
+    """The bot's `Progress` from a worker's update; `preview` is the newest
+    still the bot holds for the attempt (updates carry one only when it changed)."""
+    return Progress(
+        fraction=fraction,
+        node_type=meta.get("node_type"),
+        step=meta.get("step"),
+        total=meta.get("total"),
+        elapsed_s=elapsed_s,
+        attempt=attempt,
+        stage=meta.get("stage"),
+        preview=preview_of(meta) or preview,
+    )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import JobChangeStream
+from engine.events import JobChangeStream, Progress
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, parse_params
 from ltxbot.settings import REPO_ROOT
@@ -61,10 +61,13 @@ async def until(predicate, within: float, what: str):
 class BotSide:
     """The bot's engine against Redis, as `ltx-bot run` builds it (no Discord)."""
 
-    def __init__(self, engine, store: JobStore, task: asyncio.Task) -> None:
+    def __init__(
+        self, engine, store: JobStore, task: asyncio.Task, progress: list[tuple[str, Progress]]
+    ) -> None:
         self.engine = engine
         self.store = store
         self.task = task  # the dispatcher: a test fails at once if it died
+        self.progress = progress  # (job id, progress) as the frontend got them
 
     async def submit(self, mode: str = "t2v", user_id: int = 10, **params) -> Job:
         raw = {"prompt": f"a lighthouse {time.monotonic()}", **(params or SHORT)}
@@ -101,19 +104,21 @@ class BotSide:
 @contextlib.asynccontextmanager
 async def bot_side(data_dir: Path, url: str) -> AsyncIterator[BotSide]:
     changes = JobChangeStream()
-    drain = asyncio.create_task(_drain(changes))
+    progress: list[tuple[str, Progress]] = []
+    drain = asyncio.create_task(_drain(changes, progress))
     try:
         limits = {"max_queued_per_user": 10, "timeout_min_s": 60.0}
         async with bot_engine(data_dir, url, WORKFLOWS, changes, **limits) as (engine, store, task):
-            yield BotSide(engine, store, task)
+            yield BotSide(engine, store, task, progress)
     finally:
         drain.cancel()
         await asyncio.gather(drain, return_exceptions=True)
 
 
-async def _drain(changes: JobChangeStream) -> None:
-    async for _job, _progress in changes:
-        pass
+async def _drain(changes: JobChangeStream, progress: list[tuple[str, Progress]]) -> None:
+    async for job, p in changes:
+        if p is not None:
+            progress.append((job.id, p))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import av
 import pytest
 
 from engine.jobs import JobStatus
+from engine.modes.stages import ENCODING, PREPARING
 from tests.remote.conftest import LONG, LONGER, WorkerProcess, bot_side, until
 from tools.redis_harness import adverts
 
@@ -66,6 +67,10 @@ async def test_two_workers_run_two_jobs_at_once(redis_server, workers, tmp_path:
             assert Path(job.result_path).parent == tmp_path / "bot" / "outputs"
             # 5 s at 24 fps (8n+1 frames), decoded from the bot's own copy
             assert _frames(job.result_path) == 121
+            # The worker's progress reached the bot's frontend with its stage
+            # (the stand-in graph has no sampler, so no preview still).
+            stages = {p.stage for job_id, p in bot.progress if job_id == job.id}
+            assert stages - {None} and stages - {None} <= {PREPARING, ENCODING}, stages
 
 
 async def test_a_worker_killed_mid_job_is_replaced_and_the_job_ends_once(
