@@ -298,6 +298,9 @@ class Dispatcher(OutcomesMixin):
             await self._lost(job_id, flight.attempt, "it vanished from Redis")
             return
         if flight.cancel_asked and time.monotonic() - flight.cancel_asked > CANCEL_GRACE_S:
+            # No confirmation: recorded here, and followed no more (its worker
+            # is free again once its advert says so).
+            self.flights.pop(job_id, None)
             final = await self.store.cancel(job_id, note="cancelled", attempt=flight.attempt)
             await self._ended(final)
             return

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from engine.remote.dispatcher import Dispatcher
+from engine.remote.dispatcher import CANCEL_GRACE_S, Dispatcher
 from engine.remote.outcomes import Flight
 from engine.remote.wire import Advert, advert_key
 from engine.scheduler import make_scheduler
@@ -90,3 +90,26 @@ async def test_a_freed_mark_lasts_only_while_the_advert_still_names_that_attempt
     d._redis = _Adverts(Advert("w1", ("t2v",), running="k-a1"))  # its next attempt
     await d._read_workers()
     assert d._freed == {} and _free(d) == []
+
+
+async def test_a_cancel_its_worker_never_confirms_frees_the_slot():
+    """Recorded by the bot after CANCEL_GRACE_S; the flight must go with it,
+    or its worker would count as busy for ever."""
+
+    class Store:
+        async def cancel(self, job_id: str, **_: Any) -> None:
+            return None  # the row as the store returns it does not matter here
+
+    class Queue:
+        async def job(self, key: str) -> Any:
+            return SimpleNamespace(progress=0.0, meta={})
+
+    d = _dispatcher(Advert("w1", ("t2v",), running="j-a1"))
+    d.store = Store()  # type: ignore[assignment]
+    d._queues["w1"] = Queue()
+    flight = d.flights["j"] = _flight("j", "w1")
+    flight.cancel_asked = time.monotonic() - CANCEL_GRACE_S - 1
+    await d._check(flight)
+    assert "j" not in d.flights
+    d.workers_seen["w1"] = Advert("w1", ("t2v",))  # it stopped the attempt after all
+    assert _free(d) == ["w1"]
