@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import JobChangeStream, Progress
+from engine.events import JobChangeStream, JobEvents, Progress
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, parse_params
+from engine.remote.dispatcher import Dispatcher
+from engine.scheduler import make_scheduler
 from ltxbot.settings import REPO_ROOT
 from tools import redis_harness as harness
 from tools.redis_harness import NoRedis, RedisServer, WorkersDown, bot_engine, wait_up
@@ -56,6 +58,20 @@ async def until(predicate, within: float, what: str):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def bare_dispatcher(events: JobEvents | None = None) -> Dispatcher:
+    """The dispatcher with nothing behind it (no Redis, no store), for its
+    pure decisions: who is free, what progress to tell."""
+    return Dispatcher(
+        redis_url="redis://unused",
+        store=None,  # type: ignore[arg-type]
+        scheduler=make_scheduler(),
+        preparer=None,  # type: ignore[arg-type]
+        inputs_dir=Path("."),
+        outputs_dir=Path("."),
+        events=events,
+    )
 
 
 class BotSide:

@@ -5,25 +5,17 @@ later), and a worker that is stopping is never free."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from engine.remote.dispatcher import CANCEL_GRACE_S, Dispatcher
 from engine.remote.outcomes import Flight
 from engine.remote.wire import Advert, advert_key
-from engine.scheduler import make_scheduler
+from tests.remote.conftest import bare_dispatcher
 
 
 def _dispatcher(*adverts: Advert) -> Dispatcher:
-    d = Dispatcher(
-        redis_url="redis://unused",
-        store=None,  # type: ignore[arg-type]
-        scheduler=make_scheduler(),
-        preparer=None,  # type: ignore[arg-type]
-        inputs_dir=Path("."),
-        outputs_dir=Path("."),
-    )
+    d = bare_dispatcher()
     d.workers_seen = {a.worker_id: a for a in adverts}
     return d
 

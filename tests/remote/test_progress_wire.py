@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from engine.events import Progress
-from engine.remote.dispatcher import Dispatcher
 from engine.remote.outcomes import Flight
 from engine.remote.wire import preview_of, progress_from_meta, progress_meta
-from engine.scheduler import make_scheduler
+from tests.remote.conftest import bare_dispatcher
 
 JPEG = b"\xff\xd8\xff\xe0 a small still \xff\xd9"
 
@@ -55,15 +53,7 @@ class _Changes:
 
 async def test_the_bot_tells_of_a_new_still_or_stage_at_the_same_fraction():
     changes = _Changes()
-    d = Dispatcher(
-        redis_url="redis://unused",
-        store=None,  # type: ignore[arg-type]
-        scheduler=make_scheduler(),
-        preparer=None,  # type: ignore[arg-type]
-        inputs_dir=Path("."),
-        outputs_dir=Path("."),
-        events=changes,
-    )
+    d = bare_dispatcher(changes)
     flight = Flight(SimpleNamespace(id="j"), 1, "w1", time.time(), 10.0)  # type: ignore[arg-type]
 
     async def update(fraction: float, stage: str, preview: bytes | None = None) -> None:
