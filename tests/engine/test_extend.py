@@ -17,38 +17,12 @@ from engine.extend import MAX_EXTENDED_FACTOR
 from engine.front import Engine
 from engine.jobs import Job, JobStatus, JobStore
 from engine.modes import Limits, MediaInfo, parse_params
-from engine.scheduler import make_scheduler
+from tests.engine._front import engine as engine  # the fixtures
+from tests.engine._front import store as store
 from tests.engine.media import corpus
 
 G, CH, OWNER, ADMIN = 1, 100, 10, 11
 _IMAGE = MediaInfo(kind="image", width=256, height=256)
-
-
-class _NoPreparer:
-    async def prepare(self, job):  # pragma: no cover - the worker never runs here
-        raise AssertionError("not run in these tests")
-
-    def estimate(self, job) -> float | None:
-        return None
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await JobStore.open(tmp_path / "jobs.sqlite3")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-def engine(store: JobStore, tmp_path: Path) -> Engine:
-    return Engine.build(
-        store=store,
-        scheduler=make_scheduler("round_robin"),
-        runtime=None,  # type: ignore[arg-type]  # nothing here runs a job
-        preparer=_NoPreparer(),  # type: ignore[arg-type]
-        outputs_dir=tmp_path / "outputs",
-        inputs_dir=tmp_path / "inputs",
-    )
 
 
 async def finished(

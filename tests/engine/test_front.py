@@ -10,7 +10,6 @@ not implemented fails here as well as in the type checker.
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 
 import pytest
 
@@ -21,37 +20,11 @@ from engine.extend import ExtendMixin
 from engine.front import Engine, retry_params
 from engine.jobs import JobStatus, JobStore, QuotaScope, TooManyTakes
 from engine.modes import Limits, parse_params
-from engine.scheduler import make_scheduler
 from engine.takes import TakesMixin, final_cut
+from tests.engine._front import engine as engine  # the fixtures
+from tests.engine._front import store as store
 
 G, CH, OWNER, OTHER = 1, 100, 10, 11
-
-
-class _NoPreparer:
-    async def prepare(self, job):  # pragma: no cover - the worker never runs here
-        raise AssertionError("not run in these tests")
-
-    def estimate(self, job) -> float | None:
-        return None
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await JobStore.open(tmp_path / "jobs.sqlite3")
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-def engine(store: JobStore, tmp_path: Path) -> Engine:
-    return Engine.build(
-        store=store,
-        scheduler=make_scheduler("round_robin"),
-        runtime=None,  # type: ignore[arg-type]  # nothing here runs a job
-        preparer=_NoPreparer(),  # type: ignore[arg-type]
-        outputs_dir=tmp_path / "outputs",
-        inputs_dir=tmp_path / "inputs",
-    )
 
 
 def _params() -> dict:

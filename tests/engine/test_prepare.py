@@ -5,14 +5,14 @@ it ever ran."""
 
 from __future__ import annotations
 
-import dataclasses
 from types import MappingProxyType
 
 import pytest
 
-from engine.jobs import Job, JobStatus
+from engine.jobs import Job
 from engine.prepare import ESTIMATES_KEPT, ModePreparer
 from ltxbot.settings import REPO_ROOT, Settings
+from tests.engine.jobs._helpers import make_job
 
 WORKFLOWS = REPO_ROOT / "tests" / "workflows"
 
@@ -26,36 +26,10 @@ _PARAMS = {
     "preset": "balanced",
     "enhance_prompt": False,
 }
-_JOB = Job(
-    id="j0",
-    seq=1,
-    guild_id=1,
-    channel_id=2,
-    user_id=3,
-    mode="t2v",
-    params=MappingProxyType(_PARAMS),
-    inputs=MappingProxyType({}),
-    status=JobStatus.QUEUED,
-    attempts=0,
-    created_at=0.0,
-    started_at=None,
-    finished_at=None,
-    error_code=None,
-    error_detail=None,
-    system_fault=False,
-    result_path=None,
-    gpu_seconds=0.0,
-    card_message_id=None,
-    result_message_id=None,
-    retry_of=None,
-    note=None,
-)
 
 
 def job(n: int, **params: object) -> Job:
-    return dataclasses.replace(
-        _JOB, id=f"j{n}", seq=n, params=MappingProxyType({**_PARAMS, **params})
-    )
+    return make_job(id=f"j{n}", seq=n, params=MappingProxyType({**_PARAMS, **params}))
 
 
 def test_the_default_bound_is_well_above_what_the_queue_holds() -> None:
