@@ -22,7 +22,9 @@ has, so its card replies to the parent's result) and `extends` (migration
 0005), which tells the worker to join. The join is a post-step of the job's
 own run (`joined_result`, called by `Worker.process_one`): the result the job
 succeeds with is the joined video, and a join that fails fails the job, so
-every ending is still decided in one place.
+every ending is still decided in one place. A take of an Extend job
+(engine/takes.py) continues the same parent, checked the same way
+(`check_total`, `parent_result`).
 """
 
 from __future__ import annotations
@@ -85,19 +87,36 @@ def last_frame_input(result: Path, inputs_dir: Path) -> StoredInput:
         scratch.unlink(missing_ok=True)
 
 
+async def parent_result(store: JobStore, job_id: str) -> tuple[Job, Path]:
+    """The job an Extend continues and its result, which must still be kept
+    (InputRejected otherwise): what the join, and every take of an Extend
+    (engine/takes.py), needs."""
+    parent = await store.get(job_id)
+    if parent is None:
+        raise InputRejected(
+            input_name="video",
+            reason=f"job {job_id}, which this one continues, is gone",
+            accepted="a result that is still kept",
+        )
+    return parent, _result_of(parent)
+
+
+async def check_total(store: JobStore, job_id: str, seconds: float, limits: Limits) -> None:
+    """Raise ExtendTooLong if `seconds` more would make `job_id`'s video
+    longer than an extended video may last under `limits`: for an Extend of
+    `job_id` and for every take of such an Extend (engine/takes.py)."""
+    most = MAX_EXTENDED_FACTOR * limits.max_duration_s
+    current = await store.extended_seconds(job_id)
+    if current + seconds > most + 1e-9:
+        raise ExtendTooLong(job_id=job_id, current_s=current, asked_s=seconds, max_s=most)
+
+
 async def joined_result(store: JobStore, job: Job, continuation: Path) -> Path:
     """The job's result once joined onto the result of the job it extends
     (`continuation` is replaced by it); `continuation` for an ordinary job."""
     if job.extends is None:
         return continuation
-    parent = await store.get(job.extends)
-    if parent is None:
-        raise InputRejected(
-            input_name="video",
-            reason=f"job {job.extends}, which this one continues, is gone",
-            accepted="a result that is still kept",
-        )
-    first = _result_of(parent)
+    parent, first = await parent_result(store, job.extends)
     joined = continuation.with_name(f"{continuation.stem}.joined{continuation.suffix}")
     done = await asyncio.to_thread(join_videos, first, continuation, joined)
     joined.replace(continuation)
@@ -147,7 +166,7 @@ class ExtendMixin(Submits):
             limits = (await self.store.guild_settings(old.guild_id)).tighten(limits)
         if raw["duration_s"] > limits.max_duration_s + 1e-9:  # before decoding anything
             parse_params(EXTEND_MODE, raw, limits)
-        await self._check_total(old, seconds, limits)
+        await check_total(self.store, old.id, seconds, limits)
         stored = await asyncio.to_thread(last_frame_input, _result_of(old), self.inputs_dir)
         params = parse_params(EXTEND_MODE, raw, limits, {EXTEND_SLOT: MediaInfo.of(stored)})
         return await self.submit(
@@ -162,11 +181,3 @@ class ExtendMixin(Submits):
             channel_nsfw=channel_nsfw,
             extends=old.id,
         )
-
-    async def _check_total(self, old: Job, seconds: float, limits: Limits) -> None:
-        """Raise ExtendTooLong if `seconds` more would make `old`'s video
-        longer than an extended video may last under `limits`."""
-        most = MAX_EXTENDED_FACTOR * limits.max_duration_s
-        current = await self.store.extended_seconds(old.id)
-        if current + seconds > most + 1e-9:
-            raise ExtendTooLong(job_id=old.id, current_s=current, asked_s=seconds, max_s=most)

@@ -12,6 +12,14 @@ so a take never asks for more than a new command could. What changes:
 
 The parent is recorded as the new job's `retry_of`: every take names the job
 it came from, so `/ltx show` and the card can show the lineage.
+
+A take of an Extend job (engine/extend.py) is an Extend too: it continues the
+same clip (the same `extends`, so the worker joins it onto the same result)
+from the same input, the last frame the Extend ingested, and is checked the
+way the Extend was, before anything is stored: that clip's result must still
+be kept, and the joined video may not outlast `MAX_EXTENDED_FACTOR` times the
+maximum duration (ExtendTooLong). Retry and Final so far: Variations still
+insert plain continuations until `JobStore.create_batch` takes `extends`.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from engine._submit import Submits
 from engine.disk import check_free_space
 from engine.errors import ParamInvalid
+from engine.extend import check_total, parent_result
 from engine.jobs import MAX_TAKES, Applicant, Job, JobStore, QueueCaps
 from engine.media import lookup
 from engine.moderation import Refusal
@@ -54,22 +63,27 @@ def final_cut(params: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
     return out
 
 
+async def take_limits(store: JobStore, limits: Limits, old: Job) -> Limits:
+    """`limits` narrowed by the maxima of `old`'s guild: what a take of it is
+    parsed and bounded against."""
+    if old.guild_id is None:
+        return limits
+    return (await store.guild_settings(old.guild_id)).tighten(limits)
+
+
 async def take_params(
-    store: JobStore,
     inputs_dir: Path | None,
     limits: Limits,
     old: Job,
     change: Change,
 ) -> dict[str, Any]:
     """`old`'s parameters changed by `change` and parsed again against
-    `limits` narrowed by the guild's maxima, with its inputs' facts."""
+    `limits` (`take_limits`), with its inputs' facts."""
     if inputs_dir is None:
         raise RuntimeError("Engine was built without an inputs_dir: a new take needs one")
     stored = {
         slot: await asyncio.to_thread(lookup, inputs_dir, sha) for slot, sha in old.inputs.items()
     }
-    if old.guild_id is not None:
-        limits = (await store.guild_settings(old.guild_id)).tighten(limits)
     params = parse_params(
         old.mode,
         change(old.params, limits),
@@ -77,6 +91,18 @@ async def take_params(
         {slot: MediaInfo.of(s) for slot, s in stored.items()},
     )
     return params.model_dump(mode="json")
+
+
+async def check_extend(
+    store: JobStore, old: Job, params: Mapping[str, Any], limits: Limits
+) -> None:
+    """For a take of an Extend job, what the Extend was checked for: the
+    joined video stays within the total (ExtendTooLong) and the clip it
+    continues still has its result (InputRejected). Nothing for another job."""
+    if old.extends is None:
+        return
+    await check_total(store, old.extends, float(params["duration_s"]), limits)
+    await parent_result(store, old.extends)
 
 
 class TakesMixin(Submits):
@@ -142,7 +168,9 @@ class TakesMixin(Submits):
         old = await self.store.owned_job(
             job_id, guild_id=guild_id, user_id=user_id, is_admin=is_admin
         )
-        params = await take_params(self.store, self.inputs_dir, self.limits, old, change)
+        limits = await take_limits(self.store, self.limits, old)
+        params = await take_params(self.inputs_dir, limits, old, change)
+        await check_extend(self.store, old, params, limits)
         return await self.submit(
             guild_id=guild_id,
             channel_id=old.channel_id,
@@ -153,6 +181,7 @@ class TakesMixin(Submits):
             inputs=dict(old.inputs),
             retry_of=old.id,
             channel_nsfw=channel_nsfw,
+            extends=old.extends,
         )
 
     async def variations(
@@ -174,10 +203,8 @@ class TakesMixin(Submits):
             job_id, guild_id=guild_id, user_id=user_id, is_admin=is_admin
         )
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
-        params = [
-            await take_params(self.store, self.inputs_dir, self.limits, old, new_seed)
-            for _ in range(count)
-        ]
+        limits = await take_limits(self.store, self.limits, old)
+        params = [await take_params(self.inputs_dir, limits, old, new_seed) for _ in range(count)]
         try:
             jobs = await self.store.create_batch(
                 guild_id=guild_id,

@@ -1,6 +1,7 @@
 """Extend's bound on the whole video (engine/extend.py): each Extend adds its
 seconds to a chain of clips, and the joined video may last at most
-MAX_EXTENDED_FACTOR times the server's longest video, whoever presses.
+MAX_EXTENDED_FACTOR times the server's longest video, whoever presses. A
+take of an Extend (Retry, Final) is an Extend of the same clip, bounded alike.
 
 No ComfyUI here: the refusals come before anything is decoded, and the one
 Extend admitted stops at the queue.
@@ -8,11 +9,12 @@ Extend admitted stops at the queue.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from engine.errors import ExtendTooLong, ParamInvalid
+from engine.errors import ExtendTooLong, InputRejected, ParamInvalid
 from engine.extend import MAX_EXTENDED_FACTOR
 from engine.front import Engine
 from engine.jobs import Job, JobStatus, JobStore
@@ -113,3 +115,63 @@ async def test_the_total_follows_the_servers_own_maximum(
         await engine.extend(last.id, seconds=5, guild_id=G, user_id=OWNER)
     job = await engine.extend(last.id, seconds=2, guild_id=G, user_id=OWNER)
     assert await store.extended_seconds(job.id) == 12
+
+
+async def extended(
+    engine: Engine, store: JobStore, tmp_path: Path, parent: Job, seconds: float
+) -> Job:
+    """A succeeded Extend of `parent` made by the engine (its last frame
+    really ingested), with a real result of its own."""
+    job = await engine.extend(parent.id, seconds=seconds, guild_id=G, user_id=OWNER)
+    engine.scheduler.remove(job.id)
+    result = corpus.video(tmp_path / f"{job.id}.mp4", "mp4", 0.5, with_audio=False)
+    await store.start(job.id)
+    done = await store.succeed(job.id, result_path=str(result), gpu_seconds=1.0)
+    assert done is not None
+    return done
+
+
+async def test_a_retry_or_final_of_an_extend_continues_the_same_clip(
+    engine: Engine, store: JobStore, tmp_path: Path
+) -> None:
+    parent = await chain(store, tmp_path, 10, 6)  # 16 s joined
+    ext = await extended(engine, store, tmp_path, parent, 4)
+    again = await engine.retry(ext.id, guild_id=G, user_id=OWNER)
+    final = await engine.final(ext.id, guild_id=G, user_id=OWNER)
+    for take in (again, final):
+        assert (take.extends, take.retry_of, take.mode) == (parent.id, ext.id, ext.mode)
+        assert take.inputs == ext.inputs  # the same last frame
+        assert take.params["duration_s"] == 4
+        assert await store.extended_seconds(take.id) == 20  # joined onto the 16 s
+    assert again.params["seed"] != ext.params["seed"]
+    assert final.params["preset"] == "quality"
+
+
+async def test_a_take_of_an_extend_is_bounded_like_the_extend(
+    engine: Engine, store: JobStore, tmp_path: Path
+) -> None:
+    parent = await chain(store, tmp_path, 10, 10)  # 20 s joined
+    ext = await extended(engine, store, tmp_path, parent, 6)  # 26 s
+    await store.update_guild_settings(G, max_duration_s=8)  # now 24 s in all
+    before = await store.list()
+    with pytest.raises(ExtendTooLong) as refused:
+        await engine.retry(ext.id, guild_id=G, user_id=OWNER)
+    err = refused.value
+    assert (err.job_id, err.current_s, err.asked_s, err.max_s) == (parent.id, 20, 6, 24)
+    with pytest.raises(ExtendTooLong):
+        await engine.final(ext.id, guild_id=G, user_id=ADMIN, is_admin=True)
+    assert await store.list() == before
+    assert engine.scheduler.ordered() == []
+
+
+async def test_a_take_of_an_extend_needs_the_clip_it_continues(
+    engine: Engine, store: JobStore, tmp_path: Path
+) -> None:
+    parent = await finished(store, tmp_path, 4)
+    ext = await extended(engine, store, tmp_path, parent, 2)
+    assert parent.result_path is not None
+    await asyncio.to_thread(Path(parent.result_path).unlink)  # nothing left to join onto
+    before = await store.list()
+    with pytest.raises(InputRejected):
+        await engine.retry(ext.id, guild_id=G, user_id=OWNER)
+    assert await store.list() == before
