@@ -18,8 +18,7 @@ same clip (the same `extends`, so the worker joins it onto the same result)
 from the same input, the last frame the Extend ingested, and is checked the
 way the Extend was, before anything is stored: that clip's result must still
 be kept, and the joined video may not outlast `MAX_EXTENDED_FACTOR` times the
-maximum duration (ExtendTooLong). Retry and Final so far: Variations still
-insert plain continuations until `JobStore.create_batch` takes `extends`.
+maximum duration (ExtendTooLong).
 """
 
 from __future__ import annotations
@@ -205,6 +204,7 @@ class TakesMixin(Submits):
         check_free_space(self.outputs_dir, self.caps.min_free_mb)
         limits = await take_limits(self.store, self.limits, old)
         params = [await take_params(self.inputs_dir, limits, old, new_seed) for _ in range(count)]
+        await check_extend(self.store, old, params[0], limits)  # the same length each
         try:
             jobs = await self.store.create_batch(
                 guild_id=guild_id,
@@ -217,6 +217,7 @@ class TakesMixin(Submits):
                 parent_id=old.id,
                 caps=self.caps,
                 channel_nsfw=channel_nsfw,
+                extends=old.extends,
             )
         except Refusal as refusal:
             who = Applicant(guild_id, old.channel_id, user_id, mode=old.mode)

@@ -62,11 +62,13 @@ class BatchMixin(AdmissionMixin):
         caps: QueueCaps,
         role_ids: Sequence[int] = (),
         channel_nsfw: bool = False,
+        extends: str | None = None,
     ) -> list[Job]:
         """One job per entry of `params` (each with its resolved seed), all
         children of `parent_id`, or none (see module doc). A refusal of the
         first is raised as it is (paused, banned, quota used up ...); a
-        refusal by cap or quota of a later one raises TooManyTakes."""
+        refusal by cap or quota of a later one raises TooManyTakes. `extends`:
+        the job whose result each continues (the takes of an Extend)."""
         inputs_json = json.dumps({str(k): str(v) for k, v in inputs.items()}, sort_keys=True)
         created: list[Job] = []
         async with self._write():
@@ -92,7 +94,8 @@ class BatchMixin(AdmissionMixin):
                 params_json = json.dumps(dict(one), sort_keys=True)
                 created.append(
                     await self._insert(
-                        [guild_id, channel_id, user_id, mode, params_json, inputs_json, parent_id]
+                        [guild_id, channel_id, user_id, mode, params_json, inputs_json, parent_id],
+                        extends=extends,
                     )
                 )
         for job in created:

@@ -1,7 +1,7 @@
 """Extend's bound on the whole video (engine/extend.py): each Extend adds its
 seconds to a chain of clips, and the joined video may last at most
 MAX_EXTENDED_FACTOR times the server's longest video, whoever presses. A
-take of an Extend (Retry, Final) is an Extend of the same clip, bounded alike.
+take of an Extend (Retry, Final, Variations) is an Extend of the same clip, bounded alike.
 
 No ComfyUI here: the refusals come before anything is decoded, and the one
 Extend admitted stops at the queue.
@@ -145,6 +145,21 @@ async def test_a_retry_or_final_of_an_extend_continues_the_same_clip(
         assert await store.extended_seconds(take.id) == 20  # joined onto the 16 s
     assert again.params["seed"] != ext.params["seed"]
     assert final.params["preset"] == "quality"
+
+
+async def test_variations_of_an_extend_continue_the_same_clip_or_none_is_queued(
+    engine: Engine, store: JobStore, tmp_path: Path
+) -> None:
+    parent = await chain(store, tmp_path, 10, 10)  # 20 s joined
+    ext = await extended(engine, store, tmp_path, parent, 4)
+    takes = await engine.variations(ext.id, count=2, guild_id=G, user_id=OWNER)
+    assert [(t.extends, t.retry_of) for t in takes] == [(parent.id, ext.id)] * 2
+    assert [t.inputs for t in takes] == [ext.inputs] * 2
+    await store.update_guild_settings(G, max_duration_s=7)  # now 21 s in all
+    before = await store.list()
+    with pytest.raises(ExtendTooLong):
+        await engine.variations(ext.id, count=2, guild_id=G, user_id=OWNER)
+    assert await store.list() == before
 
 
 async def test_a_take_of_an_extend_is_bounded_like_the_extend(
