@@ -89,6 +89,7 @@ class Engine(TakesMixin, ExtendMixin):
         caps: QueueCaps | None = None,
         limits: Limits | None = None,
         events: JobEvents | None = None,
+        warmup_mode: str | None = None,
     ) -> Engine:
         """The front door and its one worker, sharing the store, the scheduler
         and the stream of job changes."""
@@ -100,6 +101,7 @@ class Engine(TakesMixin, ExtendMixin):
             outputs_dir=outputs_dir,
             policy=policy,
             events=events,
+            warmup_mode=warmup_mode,
         )
         return cls(
             store=store,

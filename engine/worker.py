@@ -40,6 +40,7 @@ from engine.jobs import Job, JobStore
 from engine.prepare import Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
+from engine.warmup import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class Worker:
         outputs_dir: Path,
         policy: TimeoutPolicy | None = None,
         events: JobEvents | None = None,
+        warmup_mode: str | None = None,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -121,10 +123,22 @@ class Worker:
         # What ran here died with the process: recovery requeues it.
         self.adopts_running = False
         self._warm = False
+        # The mode whose tiny job loads the models before the first job
+        # (engine/warmup.py); None: the first job loads them.
+        self.warmup_mode = warmup_mode
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def run_forever(self) -> None:
+        if self.warmup_mode is not None and not self._warm:
+            self._idle.clear()
+            try:
+                report = await warm_up(
+                    self.runtime, self.preparer, self.policy, mode=self.warmup_mode
+                )
+                self._warm = report.ok
+            finally:
+                self._idle.set()
         while True:
             job = await self.scheduler.get()
             self._idle.clear()

@@ -125,8 +125,19 @@ async def start_engine(
         limits=Limits.of(settings),
         events=LearningEvents(times, events or NoEvents()),
         caps=queue_caps(settings),
+        warmup_mode=warmup_mode(settings, runtime),
     )
     return runtime, engine
+
+
+def warmup_mode(settings: Settings, runtime: Runtime) -> str | None:
+    """t2v when the warm-up is on (`auto`: when ComfyUI runs on a GPU, where a
+    first job's loading costs seconds; on a CPU box it would only delay the
+    first job), else None."""
+    on = settings.warmup == "on" or (
+        settings.warmup == "auto" and runtime.info.vram_bytes is not None
+    )
+    return "t2v" if on else None
 
 
 def queue_caps(settings: Settings) -> QueueCaps:

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
             "video taking shape (a latent-to-RGB picture, at most one a second)."
         ),
     )
+    warmup: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description=(
+            "Load the t2v models with a tiny job as soon as the engine starts, so the "
+            "first video after a restart runs warm; `auto`: on a GPU only."
+        ),
+    )
     timeout_min_s: float = Field(default=60.0, description="Lower clamp of a job's time budget.")
     timeout_max_s: float = Field(default=1800.0, description="Upper clamp of a job's time budget.")
     interrupt_grace_s: float = Field(

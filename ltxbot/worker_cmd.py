@@ -3,7 +3,9 @@
 Start one per GPU (`--gpu N` picks the card, as CUDA_VISIBLE_DEVICES does),
 on the bot's machine or any other that reaches the same Redis. The worker
 boots ComfyUI once, checks every mode's workflow against it, and offers the
-modes that fit (narrowed by LTXBOT_WORKER_MODES). See docs/scale-out.md.
+modes that fit (narrowed by LTXBOT_WORKER_MODES); on a GPU it loads the t2v
+models with a warm-up job (LTXBOT_WARMUP) before it offers itself. See
+docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ async def _serve(settings: Settings) -> None:
     from engine.comfy.runtime import Runtime
     from engine.prepare import ModePreparer, check_live_workflows
     from engine.remote.agent import Agent
-    from ltxbot.app import runtime_config, timeout_policy
+    from engine.warmup import warm_up
+    from ltxbot.app import runtime_config, timeout_policy, warmup_mode
 
     assert settings.redis_url is not None
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +61,10 @@ async def _serve(settings: Settings) -> None:
             policy=timeout_policy(settings),
             device=settings.device,
         )
+        mode = warmup_mode(settings, runtime)
+        if mode in modes:  # before it advertises itself: no job waits on it meanwhile
+            report = await warm_up(runtime, agent.preparer, agent.policy, mode=mode)
+            agent._warm = report.ok
         await agent.serve()
     finally:
         await runtime.close()
