@@ -134,6 +134,14 @@ class Bench:
                 return replace(prepared, prompt=hook(prepared.prompt))
 
             preparer.prepare = prepare
+        if self.args.warmup:  # as the worker does on a GPU before its first job
+            from engine.warmup import warm_up
+
+            worker = self.engine.worker
+            report = await warm_up(self.runtime, worker.preparer, worker.policy)
+            worker._warm = report.ok
+            self.boot["warmup"] = {"ok": report.ok, "seconds": round(report.seconds, 3)}
+            self.boot["process_start_to_warm_s"] = round(time.perf_counter() - T0, 3)
         await asyncio.to_thread(self._make_inputs)
 
     def _make_inputs(self) -> None:
@@ -550,7 +558,12 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python {m['python']}, torch {m['torch']}",
         f"ComfyUI {b.get('comfyui')}, {b.get('nodes')} nodes, boot {b.get('boot_s')} s "
         f"(+ workflow check: {b.get('boot_and_check_s')} s; process start → ready "
-        f"{b.get('process_start_to_ready_s')} s)",
+        f"{b.get('process_start_to_ready_s')} s)"
+        + (
+            f"; warm-up {b['warmup']} (process start → warm {b['process_start_to_warm_s']} s)"
+            if "warmup" in b
+            else ""
+        ),
         f"{s['width']}×{s['height']}, {s['duration_s']} s, preset {s['preset']}, "
         f"enhancer off; raw cache {results.get('raw_cache')}; "
         f"ComfyUI flags {s.get('comfy_args') or 'none'}",
@@ -642,6 +655,11 @@ def build_parser() -> Any:
     p.add_argument("--mode-runs", type=int, default=2, help="runs of each other mode (default 2)")
     p.add_argument("--no-raw", dest="raw", action="store_false", help="skip raw ComfyUI")
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    p.add_argument(
+        "--warmup",
+        action="store_true",
+        help="run the worker's warm-up (engine/warmup.py) after the boot, before the first job",
+    )
     p.add_argument(
         "--comfy-arg",
         action="append",

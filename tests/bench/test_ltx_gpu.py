@@ -108,3 +108,31 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
     assert len(saved["records"]) == len(records)
     md = (out / "ltx_gpu.md").read_text()
     assert "| t2v cold |" in md and "| raw t2v warm 1 |" in md
+
+
+def test_the_warm_up_option_warms_the_engine_before_its_first_job(tiny_cache: Path, tmp_path):
+    from tests.standins.text_node import register, swap_text_encoding, unregister
+
+    argv = ["--quick", "--cache", str(tiny_cache), "--device", "cpu", "--out", str(tmp_path)]
+    argv += ["--modes", "t2v", "--no-raw", "--warmup"]
+    args = ltx_gpu.build_parser().parse_args(argv)
+    args.width, args.height, args.duration_s = 256, 256, 0.4
+    args.warm, args.extra_t2v = 0, 0
+    booted_nodes: list = []
+
+    def on_boot(booted) -> None:
+        register(booted.nodes)
+        booted_nodes.append(booted.nodes)
+
+    try:
+        results = asyncio.run(
+            ltx_gpu.measure(args, prompt_hook=swap_text_encoding, on_boot=on_boot)
+        )
+    finally:
+        for nodes in booted_nodes:
+            unregister(nodes)
+    boot = results["boot"]
+    assert boot["warmup"]["ok"] and boot["warmup"]["seconds"] > 0, boot
+    assert boot["process_start_to_warm_s"] > boot["process_start_to_ready_s"]
+    assert [r["label"] for r in results["records"]] == ["t2v cold"]
+    assert "warm-up" in (tmp_path / "ltx_gpu.md").read_text()
