@@ -67,6 +67,7 @@ class WorkerInfo:
     running_job_id: str | None  # None: idle
     loaded: tuple[str, ...] = ()  # model files it holds loaded
     up_since: float = 0.0  # Unix time
+    leaving: bool = False  # stopping: finishes or hands back what it holds, takes nothing new
 
 
 class JobsApi(Protocol):

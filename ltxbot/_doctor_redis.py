@@ -49,14 +49,20 @@ def _workers(adverts: list[Advert]) -> Check:
     if not adverts:
         fix = "start `ltx-bot worker` on a GPU box with the same LTXBOT_REDIS_URL"
         return Check("workers", Status.WARN, "none advertising: jobs wait in the queue", fix)
-    offered = {m for a in adverts for m in a.modes}
+    # A leaving worker is stopping: it runs nothing new, so it offers nothing.
+    offered = {m for a in adverts if not a.leaving for m in a.modes}
     missing = [m for m in MODE_NAMES if m not in offered]
     listed = "; ".join(
-        f"{a.worker_id} ({a.device}, {'busy' if a.running else 'idle'}: {','.join(a.modes)})"
-        for a in adverts
+        f"{a.worker_id} ({a.device}, {_state(a)}: {','.join(a.modes)})" for a in adverts
     )
     if missing:
         names = ", ".join(missing)
         fix = f"give a worker the models of {names} (ltx-bot models download)"
         return Check("workers", Status.WARN, f"{listed}; no worker offers {names}", fix)
     return Check("workers", Status.OK, listed)
+
+
+def _state(advert: Advert) -> str:
+    if advert.leaving:
+        return "leaving"
+    return "busy" if advert.running else "idle"

@@ -121,9 +121,17 @@ def workers_text(
         return ""
     now = time.time() if now is None else now
     busy = sum(1 for w in workers if w.running_job_id is not None)
-    lines = [f"**Workers**: {len(workers)} up, {busy} busy"]
+    leaving = sum(1 for w in workers if w.leaving)
+    lines = [
+        f"**Workers**: {len(workers)} up, {busy} busy" + (f", {leaving} leaving" if leaving else "")
+    ]
     for w in workers:
-        if w.running_job_id is None:
+        if w.leaving:
+            # Stopping: it takes nothing new; what it holds finishes or comes back.
+            state = "leaving" + (
+                f" (`{w.running_job_id}`)" if w.running_job_id in shown_job_ids else ""
+            )
+        elif w.running_job_id is None:
             state = "idle"
         elif w.running_job_id in shown_job_ids:
             state = f"running `{w.running_job_id}`"

@@ -113,6 +113,7 @@ class Dispatcher(OutcomesMixin):
         """The live workers, as last read (every WATCH_S), with the job each
         runs as the bot knows it (the advert lags by up to a second)."""
         on = {f.worker_id: job_id for job_id, f in self.flights.items()}
+        now = time.monotonic()
         return tuple(
             WorkerInfo(
                 worker_id=a.worker_id,
@@ -121,6 +122,7 @@ class Dispatcher(OutcomesMixin):
                 running_job_id=on.get(a.worker_id),
                 loaded=a.loaded,
                 up_since=a.since,
+                leaving=a.leaving or self._leaving.get(a.worker_id, 0.0) >= now,
             )
             for a in sorted(self.workers_seen.values(), key=lambda a: a.worker_id)
         )

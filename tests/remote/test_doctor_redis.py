@@ -49,3 +49,10 @@ def test_workers_are_listed_and_missing_modes_named(redis_server):
     _advertise(redis_server.url, Advert("gpu1", tuple(MODE_NAMES), device="cuda:1"))
     _, workers = check_redis(url)
     assert workers.status is Status.OK and "gpu1 (cuda:1, idle:" in workers.detail
+
+    # gpu1 begins to stop: it is listed as leaving and offers nothing any more.
+    leaving = Advert("gpu1", tuple(MODE_NAMES), device="cuda:1", extra={"leaving": True})
+    _advertise(redis_server.url, leaving)
+    _, workers = check_redis(url)
+    assert workers.status is Status.WARN and "gpu1 (cuda:1, leaving:" in workers.detail
+    assert "no worker offers a2v, lipsync, keyframe, style" in workers.detail

@@ -54,6 +54,13 @@ def test_a_worker_that_is_leaving_is_never_free():
     assert _free(d) == ["w1"]
 
 
+def test_an_operator_sees_a_stopping_worker_as_leaving():
+    d = _dispatcher(Advert("w1", ("t2v",), extra={"leaving": True}), Advert("w2", ("t2v",)))
+    assert [(w.worker_id, w.leaving) for w in d.workers()] == [("w1", True), ("w2", False)]
+    d._worker_leaving("w2")  # its report said it stopped; its advert lags
+    assert [w.leaving for w in d.workers()] == [True, True]
+
+
 def test_an_advert_wire_round_trip_keeps_leaving():
     advert = Advert("w1", ("t2v", "i2v"), running="j-a1", extra={"leaving": True})
     assert Advert.loads(advert.dumps()) == advert

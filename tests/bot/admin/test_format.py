@@ -75,3 +75,16 @@ def test_workers_text_shows_each_worker_and_hides_jobs_the_reader_cannot_see():
     assert lines[2] == "`b` (cuda:1) busy · style · up 1.5 min"  # another server's job
     assert lines[3] == "`c` (cpu) idle · no modes"
     assert workers_text([], {"job1"}) == ""  # the bot runs jobs itself: nothing to say
+
+
+def test_workers_text_shows_a_stopping_worker_as_leaving():
+    workers = [
+        WorkerInfo("a", "cuda:0", ("t2v",), "job1", leaving=True),
+        WorkerInfo("b", "cuda:1", ("t2v",), None, leaving=True),
+        WorkerInfo("c", "cuda:2", ("t2v",), None),
+    ]
+    lines = workers_text(workers, {"job1"}, now=1090.0).splitlines()
+    assert lines[0] == "**Workers**: 3 up, 1 busy, 2 leaving"
+    assert lines[1] == "`a` (cuda:0) leaving (`job1`) · t2v"
+    assert lines[2] == "`b` (cuda:1) leaving · t2v"
+    assert lines[3] == "`c` (cuda:2) idle · t2v"
