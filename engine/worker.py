@@ -130,7 +130,11 @@ class Worker:
         self._idle.set()
 
     async def run_forever(self) -> None:
-        if self.warmup_mode is not None and not self._warm:
+        if self.warmup_mode is not None and not self._warm and len(self.scheduler):
+            # Jobs already wait (recovered after a restart): the first of them
+            # loads the models, with no warm-up's own work before it.
+            log.info("warm-up skipped: %d jobs already queued", len(self.scheduler))
+        elif self.warmup_mode is not None and not self._warm:
             self._idle.clear()
             try:
                 report = await warm_up(

@@ -25,15 +25,27 @@ from tests.engine.test_worker import TEST_WORKFLOWS, make_engine, submit
 from tests.engine.test_worker import store as store  # the fixture
 
 
-async def _run_until_done(engine, job_id: str, timeout_s: float = 120.0):
+async def _wait_done(engine, job_id: str, timeout_s: float = 120.0):
+    async with asyncio.timeout(timeout_s):
+        while True:
+            job = await engine.store.get(job_id)
+            if job is not None and job.terminal:
+                return job
+            await asyncio.sleep(0.05)
+
+
+async def _logged(caplog, prefix: str) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            if any(m.startswith(prefix) for m in _messages(caplog)):
+                return
+            await asyncio.sleep(0.01)
+
+
+async def _run_until_done(engine, job_id: str):
     task = asyncio.create_task(engine.worker.run_forever())
     try:
-        async with asyncio.timeout(timeout_s):
-            while True:
-                job = await engine.store.get(job_id)
-                if job is not None and job.terminal:
-                    return job
-                await asyncio.sleep(0.05)
+        return await _wait_done(engine, job_id)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -58,8 +70,15 @@ async def test_the_worker_warms_up_before_its_first_job(store, runtime, tmp_path
     caplog.set_level(logging.INFO)
     engine = make_engine(store, runtime, tmp_path)
     engine.worker.warmup_mode = "t2v"
-    job = await submit(engine)  # asked for while the worker has not started yet
-    done = await _run_until_done(engine, job.id)
+    task = asyncio.create_task(engine.worker.run_forever())
+    try:
+        await _logged(caplog, "warm-up: loading")  # a member asks while it warms up
+        job = await submit(engine)
+        done = await _wait_done(engine, job.id)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     messages = _messages(caplog)
     loaded = next(i for i, m in enumerate(messages) if m.startswith("warm-up: the t2v models"))
@@ -83,13 +102,34 @@ async def test_a_warm_up_that_cannot_run_is_skipped_and_jobs_still_run(
     shutil.copy(TEST_WORKFLOWS / "t2v.json", only_t2v / "t2v.json")
     engine = make_engine(store, runtime, tmp_path, workflows=only_t2v)
     engine.worker.warmup_mode = "i2v"  # no workflow for it here
-    job = await submit(engine)
-    done = await _run_until_done(engine, job.id)
+    task = asyncio.create_task(engine.worker.run_forever())
+    try:
+        await _logged(caplog, "warm-up skipped")
+        job = await submit(engine)
+        done = await _wait_done(engine, job.id)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     skipped = [m for m in _messages(caplog) if m.startswith("warm-up skipped")]
     assert len(skipped) == 1 and "i2v" in skipped[0], skipped
     # The first job stayed cold: it had the cold-load allowance.
     assert not any(m.startswith("warm-up: the") for m in _messages(caplog))
+
+
+async def test_jobs_already_queued_at_the_start_go_first_without_a_warm_up(
+    store, runtime, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO)
+    engine = make_engine(store, runtime, tmp_path)
+    engine.worker.warmup_mode = "t2v"
+    job = await submit(engine)  # waiting before the worker starts, as after a restart
+    done = await _run_until_done(engine, job.id)
+    assert done.status is JobStatus.SUCCEEDED, done.error_detail
+    messages = _messages(caplog)
+    assert "warm-up skipped: 1 jobs already queued" in messages
+    assert not any(m.startswith("warm-up: loading") for m in messages)
 
 
 async def test_warm_up_reports_why_it_was_skipped(store, runtime, tmp_path):
