@@ -111,7 +111,9 @@ async def test_a_frozen_workers_late_result_is_refused(
 
 async def test_cancel_stops_the_job_on_its_worker(redis_server, workers, tmp_path: Path):
     async with bot_side(tmp_path / "bot", redis_server.url) as bot:
-        job = await bot.submit(**LONGER)
+        # 601 frames: LONGER at 24 fps could end (1.7 s on an idle 2-core box)
+        # before the worker's abort check (every second) saw the cancel.
+        job = await bot.submit(**{**LONGER, "fps": 60})
         worker = await _running_on(bot, job.id)
         await bot.engine.cancel(job.id, by_user_id=job.user_id)
         cancelled = await bot.wait_status(job.id, JobStatus.CANCELLED, within=8)

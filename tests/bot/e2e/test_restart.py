@@ -23,8 +23,6 @@ import pytest
 from engine.jobs import JobStatus, JobStore
 from tests.bot.e2e._helpers import (
     OneMemberWorld,
-    card_of,
-    embed_fields,
     results_of,
     submit,
     wait_job,
@@ -109,11 +107,6 @@ async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp
             await fake.wait_for_ready(BOOT_S, sessions=2)
             for job_id in (undelivered, running, queued):
                 await wait_result(w, job_id)
-            restarted = card_of(w, running)
-            assert any(
-                "back in the queue" in embed_fields(r.embeds[0]).get("Note", "")
-                for r in restarted.history
-            )
 
             await asyncio.sleep(1.0)  # room for a wrong second post to show up
         finally:
@@ -132,6 +125,11 @@ async def test_sigkill_at_every_state_then_restart_delivers_each_result_once(tmp
             cards = [m for m in fake.messages() if m.embeds and job_id in m.embeds[0]["title"]]
             assert len(cards) == 1, job_id
         assert final[running].attempts == 2  # requeued once, run again
+        # The job keeps why it ran again; the card shows it while the job is
+        # queued or running (tests/bot/cards), though a run that ends before
+        # the card's next edit goes straight to Done: edits coalesce, the
+        # latest state wins, so no wire-level check of that edit here.
+        assert final[running].note == "restarted"  # the card: "... back in the queue."
 
 
 async def test_restart_finds_a_result_that_reached_discord_but_not_the_store(
