@@ -135,11 +135,7 @@ class Bench:
 
             preparer.prepare = prepare
         if self.args.warmup:  # as the worker does on a GPU before its first job
-            from engine.warmup import warm_up
-
-            worker = self.engine.worker
-            report = await warm_up(self.runtime, worker.preparer, worker.policy)
-            worker._warm = report.ok
+            report = await self.engine.worker.warm_up("t2v")
             self.boot["warmup"] = {"ok": report.ok, "seconds": round(report.seconds, 3)}
             self.boot["process_start_to_warm_s"] = round(time.perf_counter() - T0, 3)
         await asyncio.to_thread(self._make_inputs)

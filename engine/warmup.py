@@ -6,8 +6,10 @@ first t2v of a process took 20.6–33.2 s against 7.6–12.3 s warm
 (docs/benchmarks.md §7d). A tiny job of the default mode, run as soon as the
 worker starts, pays that while nobody waits; ComfyUI's executor keeps what its
 loaders loaded (its node cache, the models resident on the GPU) for the first
-real job, which then runs warm. A member who asks during the warm-up waits no
-longer than a cold first job would have made them wait.
+real job, which then runs warm (§7e: 8.0 s after a 23.2 s warm-up). A member
+who asks during the warm-up waits for the rest of it, which costs up to the
+tiny job's own work more than a cold first job (about 7 s on that H100); jobs
+already queued at the start therefore skip it (`Worker.run_forever`).
 
 The warm-up is not a job: it is never stored, reported or charged, and its
 file is deleted. If it cannot run (models not downloaded yet, no such mode) it

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine import warmup
 from engine.api import WorkerInfo
 from engine.comfy.runtime import Runtime
 from engine.disk import free_mb
@@ -40,7 +41,6 @@ from engine.jobs import Job, JobStore
 from engine.prepare import Preparer
 from engine.scheduler import Scheduler
 from engine.timeouts import TimeoutPolicy
-from engine.warmup import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +130,13 @@ class Worker:
         self._idle.set()
 
     async def run_forever(self) -> None:
-        if self.warmup_mode is not None and not self._warm and len(self.scheduler):
-            # Jobs already wait (recovered after a restart): the first of them
-            # loads the models, with no warm-up's own work before it.
-            log.info("warm-up skipped: %d jobs already queued", len(self.scheduler))
-        elif self.warmup_mode is not None and not self._warm:
-            self._idle.clear()
-            try:
-                report = await warm_up(
-                    self.runtime, self.preparer, self.policy, mode=self.warmup_mode
-                )
-                self._warm = report.ok
-            finally:
-                self._idle.set()
+        if self.warmup_mode is not None and not self._warm:
+            if len(self.scheduler):
+                # Jobs already wait (recovered after a restart): the first of
+                # them loads the models, with no warm-up's own work before it.
+                log.info("warm-up skipped: %d jobs already queued", len(self.scheduler))
+            else:
+                await self.warm_up(self.warmup_mode)
         while True:
             job = await self.scheduler.get()
             self._idle.clear()
@@ -150,6 +144,17 @@ class Worker:
                 await self.process_one(job)
             finally:
                 self._idle.set()
+
+    async def warm_up(self, mode: str) -> warmup.WarmUp:
+        """Load `mode`'s models with a tiny job (engine/warmup.py); if it ran,
+        the next job is warm (no cold-load allowance in its budget)."""
+        self._idle.clear()
+        try:
+            report = await warmup.warm_up(self.runtime, self.preparer, self.policy, mode=mode)
+        finally:
+            self._idle.set()
+        self._warm = self._warm or report.ok
+        return report
 
     async def wait_idle(self) -> None:
         await self._idle.wait()

@@ -41,7 +41,6 @@ async def _serve(settings: Settings) -> None:
     from engine.comfy.runtime import Runtime
     from engine.prepare import ModePreparer, check_live_workflows
     from engine.remote.agent import Agent
-    from engine.warmup import warm_up
     from ltxbot.app import runtime_config, timeout_policy, warmup_mode
 
     assert settings.redis_url is not None
@@ -60,11 +59,8 @@ async def _serve(settings: Settings) -> None:
             modes=modes,
             policy=timeout_policy(settings),
             device=settings.device,
+            warmup_mode=warmup_mode(settings, runtime),
         )
-        mode = warmup_mode(settings, runtime)
-        if mode in modes:  # before it advertises itself: no job waits on it meanwhile
-            report = await warm_up(runtime, agent.preparer, agent.policy, mode=mode)
-            agent._warm = report.ok
         await agent.serve()
     finally:
         await runtime.close()

@@ -50,6 +50,7 @@ from engine.remote.wire import (
     run_key,
 )
 from engine.timeouts import TimeoutPolicy
+from engine.warmup import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Agent:
         policy: TimeoutPolicy | None = None,
         device: str = "cpu",
         max_result_bytes: int = MAX_RESULT_BYTES,
+        warmup_mode: str | None = None,
     ) -> None:
         self.redis_url = redis_url
         self.worker_id = worker_id
@@ -84,6 +86,9 @@ class Agent:
         self._changed = asyncio.Event()
         self._loaded: tuple[str, ...] = ()
         self._warm = False
+        # The mode whose tiny job loads the models before the worker offers
+        # itself (engine/warmup.py); None: its first job loads them.
+        self.warmup_mode = warmup_mode
         self._since = time.time()
         self._redis: Any = None
         self._leaving = False  # shutdown has begun: run nothing more
@@ -94,6 +99,10 @@ class Agent:
         """Run until SIGTERM/SIGINT (SAQ's worker handles them) or cancellation."""
         import redis.asyncio as aioredis
         from saq import Queue
+
+        if self.warmup_mode in self.modes:  # before it advertises: no job waits on it
+            report = await warm_up(self.runtime, self.preparer, self.policy, mode=self.warmup_mode)
+            self._warm = report.ok
 
         self._redis = aioredis.from_url(self.redis_url)
         queue = Queue.from_url(self.redis_url, name=queue_name(self.worker_id))

@@ -61,15 +61,10 @@ def test_node_times_split_samplers_in_run_order():
     assert [n["node"] for n in times.as_list()] == ["a", "b", "c"]
 
 
-def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
+def _measure(args) -> dict:
+    """The plan as the GPU run makes it, Gemma's encode stood in."""
     from tests.standins.text_node import register, swap_text_encoding, unregister
 
-    out = tmp_path / "out"
-    args = ltx_gpu.build_parser().parse_args(
-        ["--quick", "--cache", str(tiny_cache), "--device", "cpu", "--out", str(out)]
-    )
-    args.width, args.height, args.duration_s = 256, 256, 0.4
-    args.warm, args.extra_t2v, args.mode_runs = 1, 0, 1
     booted_nodes: list = []
 
     def on_boot(booted) -> None:
@@ -77,12 +72,20 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
         booted_nodes.append(booted.nodes)
 
     try:
-        results = asyncio.run(
-            ltx_gpu.measure(args, prompt_hook=swap_text_encoding, on_boot=on_boot)
-        )
+        return asyncio.run(ltx_gpu.measure(args, prompt_hook=swap_text_encoding, on_boot=on_boot))
     finally:
         for nodes in booted_nodes:
             unregister(nodes)
+
+
+def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    args = ltx_gpu.build_parser().parse_args(
+        ["--quick", "--cache", str(tiny_cache), "--device", "cpu", "--out", str(out)]
+    )
+    args.width, args.height, args.duration_s = 256, 256, 0.4
+    args.warm, args.extra_t2v, args.mode_runs = 1, 0, 1
+    results = _measure(args)
     records = results["records"]
     assert [r for r in records if "error" in r] == []
     labels = [r["label"] for r in records]
@@ -111,26 +114,12 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
 
 
 def test_the_warm_up_option_warms_the_engine_before_its_first_job(tiny_cache: Path, tmp_path):
-    from tests.standins.text_node import register, swap_text_encoding, unregister
-
     argv = ["--quick", "--cache", str(tiny_cache), "--device", "cpu", "--out", str(tmp_path)]
     argv += ["--modes", "t2v", "--no-raw", "--warmup"]
     args = ltx_gpu.build_parser().parse_args(argv)
     args.width, args.height, args.duration_s = 256, 256, 0.4
     args.warm, args.extra_t2v = 0, 0
-    booted_nodes: list = []
-
-    def on_boot(booted) -> None:
-        register(booted.nodes)
-        booted_nodes.append(booted.nodes)
-
-    try:
-        results = asyncio.run(
-            ltx_gpu.measure(args, prompt_hook=swap_text_encoding, on_boot=on_boot)
-        )
-    finally:
-        for nodes in booted_nodes:
-            unregister(nodes)
+    results = _measure(args)
     boot = results["boot"]
     assert boot["warmup"]["ok"] and boot["warmup"]["seconds"] > 0, boot
     assert boot["process_start_to_warm_s"] > boot["process_start_to_ready_s"]

@@ -42,10 +42,12 @@ async def _logged(caplog, prefix: str) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _run_until_done(engine, job_id: str):
+@contextlib.asynccontextmanager
+async def _worker_running(engine):
+    """The engine's worker task, as `ltx-bot run` starts it, for the block."""
     task = asyncio.create_task(engine.worker.run_forever())
     try:
-        return await _wait_done(engine, job_id)
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -70,15 +72,10 @@ async def test_the_worker_warms_up_before_its_first_job(store, runtime, tmp_path
     caplog.set_level(logging.INFO)
     engine = make_engine(store, runtime, tmp_path)
     engine.worker.warmup_mode = "t2v"
-    task = asyncio.create_task(engine.worker.run_forever())
-    try:
+    async with _worker_running(engine):
         await _logged(caplog, "warm-up: loading")  # a member asks while it warms up
         job = await submit(engine)
         done = await _wait_done(engine, job.id)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     messages = _messages(caplog)
     loaded = next(i for i, m in enumerate(messages) if m.startswith("warm-up: the t2v models"))
@@ -102,15 +99,10 @@ async def test_a_warm_up_that_cannot_run_is_skipped_and_jobs_still_run(
     shutil.copy(TEST_WORKFLOWS / "t2v.json", only_t2v / "t2v.json")
     engine = make_engine(store, runtime, tmp_path, workflows=only_t2v)
     engine.worker.warmup_mode = "i2v"  # no workflow for it here
-    task = asyncio.create_task(engine.worker.run_forever())
-    try:
+    async with _worker_running(engine):
         await _logged(caplog, "warm-up skipped")
         job = await submit(engine)
         done = await _wait_done(engine, job.id)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     skipped = [m for m in _messages(caplog) if m.startswith("warm-up skipped")]
     assert len(skipped) == 1 and "i2v" in skipped[0], skipped
@@ -125,7 +117,8 @@ async def test_jobs_already_queued_at_the_start_go_first_without_a_warm_up(
     engine = make_engine(store, runtime, tmp_path)
     engine.worker.warmup_mode = "t2v"
     job = await submit(engine)  # waiting before the worker starts, as after a restart
-    done = await _run_until_done(engine, job.id)
+    async with _worker_running(engine):
+        done = await _wait_done(engine, job.id)
     assert done.status is JobStatus.SUCCEEDED, done.error_detail
     messages = _messages(caplog)
     assert "warm-up skipped: 1 jobs already queued" in messages
