@@ -2,6 +2,7 @@
 # On the GPU box (the `run` device tool), from the repository root:
 #
 #   bash bench/device/run.sh [BUDGET_S] [bench.ltx_gpu args...]
+#   BENCH=bench.ltx_sizes bash bench/device/run.sh [BUDGET_S] [its args...]
 #
 # with bench/device/build/{site,comfyui}.tar.xz carried (bench/device/pack.sh
 # makes them). It installs the packed wheels into site-packages, unpacks the
@@ -63,6 +64,7 @@ s0=$(date +%s)
   tee "$out/standins.log" | grep -v Warning
 # The distilled checkpoint serves keyframe and style only: skipped (about 50 s
 # of writing) when --modes names neither.
+[ "${BENCH:-bench.ltx_gpu}" = bench.ltx_gpu ] || skip_distilled=1 # t2v only
 case " $* " in
   *" --modes "*) case " $* " in *" keyframe"* | *" style"*) ;; *) skip_distilled=1 ;; esac ;;
 esac
@@ -92,11 +94,12 @@ tail -3 "$out/standins.log"
 du -shL "$cache"
 free -g | head -2
 
-elapsed "bench.ltx_gpu"
+bench="${BENCH:-bench.ltx_gpu}"
+elapsed "$bench"
 stop_at=$((start + budget))
-timeout $((stop_at - $(date +%s) + 40)) "$py" -m bench.ltx_gpu --cache "$cache" --device cuda \
+timeout $((stop_at - $(date +%s) + 40)) "$py" -m "$bench" --cache "$cache" --device cuda \
   --out "$out" --stop-at "$stop_at" "$@"
 rc=$?
-elapsed "bench.ltx_gpu exited $rc"
+elapsed "$bench exited $rc"
 nvidia-smi --query-gpu=memory.used,memory.total --format=csv,noheader
 exit $rc
