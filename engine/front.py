@@ -89,7 +89,7 @@ class Engine(TakesMixin, ExtendMixin):
         caps: QueueCaps | None = None,
         limits: Limits | None = None,
         events: JobEvents | None = None,
-        warmup_mode: str | None = None,
+        warmup_modes: tuple[str, ...] = (),
     ) -> Engine:
         """The front door and its one worker, sharing the store, the scheduler
         and the stream of job changes."""
@@ -101,7 +101,8 @@ class Engine(TakesMixin, ExtendMixin):
             outputs_dir=outputs_dir,
             policy=policy,
             events=events,
-            warmup_mode=warmup_mode,
+            warmup_modes=warmup_modes,
+            inputs_dir=inputs_dir,
         )
         return cls(
             store=store,

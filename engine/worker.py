@@ -108,7 +108,8 @@ class Worker:
         outputs_dir: Path,
         policy: TimeoutPolicy | None = None,
         events: JobEvents | None = None,
-        warmup_mode: str | None = None,
+        warmup_modes: tuple[str, ...] = (),
+        inputs_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -122,21 +123,26 @@ class Worker:
         self.run_deadline: float | None = None
         # What ran here died with the process: recovery requeues it.
         self.adopts_running = False
+        # Whether the next job finds its models loaded (no cold-load allowance
+        # in its budget). Really per checkpoint family; kept as "a warm-up or
+        # a job ran", as it was before several modes were warmed: a first job
+        # of the other family gets no cold allowance, then as now.
         self._warm = False
-        # The mode whose tiny job loads the models before the first job
-        # (engine/warmup.py); None: the first job loads them.
-        self.warmup_mode = warmup_mode
+        # The modes whose tiny jobs load the models before the first job, in
+        # order (engine/warmup.py); empty: the first job loads them.
+        self.warmup_modes = warmup_modes
+        # Where the warm-up's synthetic media go: the preparer's inputs dir.
+        self.inputs_dir = inputs_dir
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def run_forever(self) -> None:
-        if self.warmup_mode is not None and not self._warm:
-            if len(self.scheduler):
-                # Jobs already wait (recovered after a restart): the first of
-                # them loads the models, with no warm-up's own work before it.
-                log.info("warm-up skipped: %d jobs already queued", len(self.scheduler))
-            else:
-                await self.warm_up(self.warmup_mode)
+        if self.warmup_modes and not self._warm:
+            # Not while jobs wait (recovered after a restart, or asked for
+            # during an earlier mode's warm-up): they load the models themselves.
+            await warmup.warm_up_in_order(
+                self.warmup_modes, self.warm_up, waiting=lambda: len(self.scheduler)
+            )
         while True:
             job = await self.scheduler.get()
             self._idle.clear()
@@ -150,7 +156,9 @@ class Worker:
         the next job is warm (no cold-load allowance in its budget)."""
         self._idle.clear()
         try:
-            report = await warmup.warm_up(self.runtime, self.preparer, self.policy, mode=mode)
+            report = await warmup.warm_up(
+                self.runtime, self.preparer, self.policy, mode=mode, inputs_dir=self.inputs_dir
+            )
         finally:
             self._idle.set()
         self._warm = self._warm or report.ok

@@ -125,19 +125,48 @@ async def start_engine(
         limits=Limits.of(settings),
         events=LearningEvents(times, events or NoEvents()),
         caps=queue_caps(settings),
-        warmup_mode=warmup_mode(settings, runtime),
+        warmup_modes=warmup_modes(settings, runtime, settings.workflows_dir),
     )
     return runtime, engine
 
 
-def warmup_mode(settings: Settings, runtime: Runtime) -> str | None:
-    """t2v when the warm-up is on (`auto`: when ComfyUI runs on a GPU, where a
-    first job's loading costs seconds; on a CPU box it would only delay the
-    first job), else None."""
-    on = settings.warmup == "on" or (
-        settings.warmup == "auto" and runtime.info.vram_bytes is not None
+def warmup_modes(settings: Settings, runtime: Runtime, workflows_dir: Path) -> tuple[str, ...]:
+    """The modes the warm-up runs, in order; () when it is off (`auto`: on
+    only when ComfyUI runs on a GPU, where a first job's loading costs
+    seconds; on a CPU box it would only delay the first job). LTXBOT_WARMUP_MODES
+    when given (a name that is no mode stops the start), else t2v, and keyframe
+    after it when the card holds both checkpoint families (`holds_both`) and
+    ComfyUI's cache keeps both (`cache_keeps_both`)."""
+    from engine.modes import MODE_NAMES
+    from engine.warmup import (
+        BOTH_PROMPTS_NODES,
+        OTHER_FAMILY_MODE,
+        cache_keeps_both,
+        holds_both,
+        model_bytes,
     )
-    return "t2v" if on else None
+    from ltxbot.startup import StartupError
+
+    vram = runtime.info.vram_bytes
+    on = settings.warmup == "on" or (settings.warmup == "auto" and vram is not None)
+    if not on:
+        return ()
+    if settings.warmup_modes:
+        unknown = [m for m in settings.warmup_modes if m not in MODE_NAMES]
+        if unknown:
+            raise StartupError(
+                f"LTXBOT_WARMUP_MODES names no such mode: {', '.join(unknown)} "
+                f"(the modes are {', '.join(MODE_NAMES)})"
+            )
+        return tuple(dict.fromkeys(settings.warmup_modes))  # each once, in order
+    both = ("t2v", OTHER_FAMILY_MODE)
+    if not holds_both(model_bytes(workflows_dir, both), vram):
+        return ("t2v",)
+    if not cache_keeps_both(settings.comfy_args):
+        # Warming keyframe last would leave t2v, the default mode, cold.
+        log.info("warm-up: t2v only (keyframe too with --cache-lru %d)", BOTH_PROMPTS_NODES)
+        return ("t2v",)
+    return both
 
 
 def queue_caps(settings: Settings) -> QueueCaps:

@@ -6,11 +6,12 @@ the project instantiates settings at import time, so tests build their own.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,8 +98,18 @@ class Settings(BaseSettings):
     warmup: Literal["auto", "on", "off"] = Field(
         default="auto",
         description=(
-            "Load the t2v models with a tiny job as soon as the engine starts, so the "
-            "first video after a restart runs warm; `auto`: on a GPU only."
+            "Load the models with a tiny job per mode (LTXBOT_WARMUP_MODES) as soon as "
+            "the engine starts, so the first video after a restart runs warm; `auto`: on "
+            "a GPU only."
+        ),
+    )
+    warmup_modes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "The modes the warm-up runs, in order: comma-separated (`t2v,keyframe`) or a "
+            "JSON list. Default: t2v, and keyframe too when the card holds both checkpoint "
+            "families (their files take at most 75% of its memory) and ComfyUI's cache keeps "
+            "both (`--cache-lru 100` or more in LTXBOT_COMFY_ARGS)."
         ),
     )
     timeout_min_s: float = Field(default=60.0, description="Lower clamp of a job's time budget.")
@@ -170,6 +181,16 @@ class Settings(BaseSettings):
     )
 
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("warmup_modes", mode="before")
+    @classmethod
+    def _comma_list(cls, v: Any) -> Any:
+        """`t2v,keyframe` as well as the JSON list the other list settings take."""
+        if not isinstance(v, str):
+            return v
+        if v.strip().startswith("["):
+            return json.loads(v)
+        return [m.strip() for m in v.split(",") if m.strip()]
 
     @field_validator("data_dir", "workflows_dir", "comfyui_dir", "comfyui_source")
     @classmethod

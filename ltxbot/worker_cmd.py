@@ -3,8 +3,9 @@
 Start one per GPU (`--gpu N` picks the card, as CUDA_VISIBLE_DEVICES does),
 on the bot's machine or any other that reaches the same Redis. The worker
 boots ComfyUI once, checks every mode's workflow against it, and offers the
-modes that fit (narrowed by LTXBOT_WORKER_MODES); on a GPU it loads the t2v
-models with a warm-up job (LTXBOT_WARMUP) before it offers itself. See
+modes that fit (narrowed by LTXBOT_WORKER_MODES); on a GPU it loads the models
+with a warm-up job per mode (LTXBOT_WARMUP, LTXBOT_WARMUP_MODES) before it
+offers itself. See
 docs/scale-out.md.
 """
 
@@ -41,7 +42,7 @@ async def _serve(settings: Settings) -> None:
     from engine.comfy.runtime import Runtime
     from engine.prepare import ModePreparer, check_live_workflows
     from engine.remote.agent import Agent
-    from ltxbot.app import runtime_config, timeout_policy, warmup_mode
+    from ltxbot.app import runtime_config, timeout_policy, warmup_modes
 
     assert settings.redis_url is not None
     settings.inputs_dir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ async def _serve(settings: Settings) -> None:
             modes=modes,
             policy=timeout_policy(settings),
             device=settings.device,
-            warmup_mode=warmup_mode(settings, runtime),
+            warmup_modes=warmup_modes(settings, runtime, settings.workflows_dir),
         )
         await agent.serve()
     finally:

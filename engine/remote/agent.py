@@ -50,7 +50,7 @@ from engine.remote.wire import (
     run_key,
 )
 from engine.timeouts import TimeoutPolicy
-from engine.warmup import warm_up
+from engine.warmup import WarmUp, warm_up, warm_up_in_order
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Agent:
         policy: TimeoutPolicy | None = None,
         device: str = "cpu",
         max_result_bytes: int = MAX_RESULT_BYTES,
-        warmup_mode: str | None = None,
+        warmup_modes: tuple[str, ...] = (),
     ) -> None:
         self.redis_url = redis_url
         self.worker_id = worker_id
@@ -86,9 +86,10 @@ class Agent:
         self._changed = asyncio.Event()
         self._loaded: tuple[str, ...] = ()
         self._warm = False
-        # The mode whose tiny job loads the models before the worker offers
-        # itself (engine/warmup.py); None: its first job loads them.
-        self.warmup_mode = warmup_mode
+        # The modes whose tiny jobs load the models before the worker offers
+        # itself, in order (engine/warmup.py); those it does not serve are
+        # left out; empty: its first job loads them.
+        self.warmup_modes = warmup_modes
         self._since = time.time()
         self._redis: Any = None
         self._leaving = False  # shutdown has begun: run nothing more
@@ -100,9 +101,11 @@ class Agent:
         import redis.asyncio as aioredis
         from saq import Queue
 
-        if self.warmup_mode in self.modes:  # before it advertises: no job waits on it
-            report = await warm_up(self.runtime, self.preparer, self.policy, mode=self.warmup_mode)
-            self._warm = report.ok
+        # Before it advertises: no job can wait on it, so every mode is warmed.
+        reports = await warm_up_in_order(
+            [m for m in self.warmup_modes if m in self.modes], self._warm_up, waiting=lambda: 0
+        )
+        self._warm = any(r.ok for r in reports)  # "any", as Worker._warm (engine/worker.py)
 
         self._redis = aioredis.from_url(self.redis_url)
         queue = Queue.from_url(self.redis_url, name=queue_name(self.worker_id))
@@ -128,6 +131,11 @@ class Agent:
                 await self._redis.delete(advert_key(self.worker_id))
             await self._redis.aclose()
             await queue.disconnect()
+
+    async def _warm_up(self, mode: str) -> WarmUp:
+        return await warm_up(
+            self.runtime, self.preparer, self.policy, mode=mode, inputs_dir=self.inputs_dir
+        )
 
     async def _withdraw(self) -> None:
         """The first step of stopping, before SAQ cancels anything: from here

@@ -115,13 +115,16 @@ def test_the_whole_plan_runs_at_tiny_scale(tiny_cache: Path, tmp_path: Path):
 
 def test_the_warm_up_option_warms_the_engine_before_its_first_job(tiny_cache: Path, tmp_path):
     argv = ["--quick", "--cache", str(tiny_cache), "--device", "cpu", "--out", str(tmp_path)]
-    argv += ["--modes", "t2v", "--no-raw", "--warmup"]
+    argv += ["--modes", "t2v", "--no-raw", "--warmup", "t2v", "keyframe"]
     args = ltx_gpu.build_parser().parse_args(argv)
     args.width, args.height, args.duration_s = 256, 256, 0.4
     args.warm, args.extra_t2v = 0, 0
     results = _measure(args)
     boot = results["boot"]
-    assert boot["warmup"]["ok"] and boot["warmup"]["seconds"] > 0, boot
+    assert list(boot["warmup"]) == ["t2v", "keyframe"], boot  # in the order asked
+    assert all(w["ok"] and w["seconds"] > 0 for w in boot["warmup"].values()), boot
     assert boot["process_start_to_warm_s"] > boot["process_start_to_ready_s"]
     assert [r["label"] for r in results["records"]] == ["t2v cold"]
-    assert "warm-up" in (tmp_path / "ltx_gpu.md").read_text()
+    assert "warm-up t2v " in (tmp_path / "ltx_gpu.md").read_text()
+    # No mode named: t2v, as before.
+    assert ltx_gpu.build_parser().parse_args(["--warmup"]).warmup == []
