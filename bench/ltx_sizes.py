@@ -55,6 +55,11 @@ def build_parser() -> Any:
     p.add_argument("--runs", type=int, default=1, help="jobs of each size (default 1)")
     p.add_argument("--profile", action="store_true", help="profile one warm job of the first size")
     p.add_argument("--ballast-gib", type=float, default=0.0, help="GPU memory held back")
+    p.add_argument(
+        "--graphs",
+        action="store_true",
+        help="then every size again with CUDA graphs (engine/comfy/block_graphs.py), checked",
+    )
     p.add_argument("--comfy-arg", action="append", default=[], help="a ComfyUI flag for the boot")
     return p
 
@@ -82,6 +87,7 @@ class Sizes:
         self.args = args
         self.bench = ltx_gpu.Bench(_bench_args(args, args.sizes[0]), prompt_hook)
         self.profile: dict[str, Any] = {}
+        self.graph_stats: dict[str, Any] | None = None
 
     def time_left(self) -> float:
         return float("inf") if self.args.stop_at is None else self.args.stop_at - time.time()
@@ -109,6 +115,23 @@ class Sizes:
         for size in rest:
             for _ in range(self.args.runs):
                 await self.job(size, "warm")
+        if self.args.graphs:
+            await self.with_graphs()
+
+    async def with_graphs(self) -> None:
+        """The same sizes with the blocks replayed as CUDA graphs, in the same
+        process (A/B); each new graph's first replay is checked against the
+        eager block. The first job of a size captures, so one more run each."""
+        from engine.comfy import block_graphs
+
+        block_graphs.install(True, verify=True)
+        try:
+            for size in self.args.sizes:
+                for _ in range(self.args.runs + 1):
+                    await self.job(size, "warm, graphs")
+                    self.graph_stats = block_graphs.stats()
+        finally:
+            block_graphs.install(False)
 
     async def profiled(self, size: tuple[int, int, float]) -> dict[str, Any]:
         """One warm job with torch.profiler around ComfyUI's execute()."""
@@ -142,6 +165,7 @@ class Sizes:
         out["settings"]["sizes"] = [list(s) for s in self.args.sizes]
         out["settings"]["ballast_gib"] = self.args.ballast_gib
         out["profile"] = self.profile
+        out["graphs"] = self.graph_stats
         return out
 
     def write(self) -> None:
@@ -196,6 +220,8 @@ def markdown(results: dict[str, Any]) -> str:
             )
     if results.get("profile"):
         lines += ["", f"Profile: {results['profile']}"]
+    if results.get("graphs"):
+        lines += ["", f"CUDA graphs: {results['graphs']}"]
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         extra_args=tuple(settings.comfy_args),
         model_dirs=model_dirs(settings),
         previews=settings.previews,
+        cuda_graphs=settings.cuda_graphs,
     )
 
 

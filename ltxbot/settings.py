@@ -95,6 +95,13 @@ class Settings(BaseSettings):
             "video taking shape (a latent-to-RGB picture, at most one a second)."
         ),
     )
+    cuda_graphs: bool = Field(
+        default=False,
+        description=(
+            "Replay LTX-2's transformer blocks as CUDA graphs, so the sampler's steps are "
+            "not held up by Python (GPU only; a shape graphs cannot hold runs as before)."
+        ),
+    )
     warmup: Literal["auto", "on", "off"] = Field(
         default="auto",
         description=(

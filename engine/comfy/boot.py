@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from engine.comfy import compat, preview, server, video_out
+from engine.comfy import block_graphs, compat, preview, server, video_out
 from engine.comfy.locate import read_version
 from engine.comfy.preview import preview_jpeg
 from engine.comfy.types import BootInfo, RuntimeConfig
@@ -149,6 +149,7 @@ def boot(config: RuntimeConfig) -> Booted:
             _point_folders(done.folder_paths, config)
             _register_models(done.folder_paths, config)
             preview.install(config.previews)
+            block_graphs.install(config.cuda_graphs)
             return done
         booted = _boot(config)
         _booted.append(booted)
@@ -184,6 +185,7 @@ def _boot(config: RuntimeConfig) -> Booted:
         compat.init_builtin_nodes(nodes, custom_nodes=config.custom_nodes)
         video_out.register(nodes)  # the bundled workflows' one-encode output
         preview.install(config.previews)  # stills of the latent while sampling
+        block_graphs.install(config.cuda_graphs)  # the sampler's per-step overhead
     except EngineUnavailable:
         raise
     except Exception as exc:

@@ -24,6 +24,8 @@ class RuntimeConfig:
     model_dirs: tuple[tuple[str, Path], ...] = ()  # (folder type, directory)
     custom_nodes: bool = False
     previews: bool = True  # stills of the latent while sampling (engine/comfy/preview.py)
+    # LTX-2's transformer blocks replayed as CUDA graphs (engine/comfy/block_graphs.py).
+    cuda_graphs: bool = False
 
     @classmethod
     def under(cls, comfy_dir: Path, io_dir: Path, **kwargs: object) -> RuntimeConfig:

@@ -37,6 +37,7 @@ def test_every_size_runs_and_the_profile_is_written(tiny_cache: Path, tmp_path: 
 
     out = tmp_path / "out"
     argv = ["--cache", str(tiny_cache), "--device", "cpu", "--out", str(out), "--profile"]
+    argv += ["--graphs"]
     argv += ["--size", "256x256x0.4", "--size", "320x256x0.4"]
     args = ltx_sizes.build_parser().parse_args(argv)
     booted: list = []
@@ -58,9 +59,12 @@ def test_every_size_runs_and_the_profile_is_written(tiny_cache: Path, tmp_path: 
         "t2v 256×256 0.4 s cold",
         "t2v 256×256 0.4 s warm, profiled",
         "t2v 320×256 0.4 s warm",
+        *["t2v 256×256 0.4 s warm, graphs"] * 2,
+        *["t2v 320×256 0.4 s warm, graphs"] * 2,
     ]
     sizes = [(r["result"]["width"], r["result"]["height"]) for r in records]
-    assert sizes == [(256, 256), (256, 256), (320, 256)]
+    assert sizes == [(256, 256), (256, 256), (320, 256)] + [(256, 256)] * 2 + [(320, 256)] * 2
+    assert results["graphs"] is None  # on a CPU the blocks never go through graphs
     for r in records:
         assert r["estimate_gpu_s"] > 0 and r["process_one_s"] > 0
         assert r["result"]["frames"] == 9
@@ -68,5 +72,5 @@ def test_every_size_runs_and_the_profile_is_written(tiny_cache: Path, tmp_path: 
     assert profile["operators"] > 0 and profile["cpu_op_s"] > 0, profile
     assert "aten::" in (out / "profile_cpu.txt").read_text()
     saved = json.loads((out / "ltx_sizes.json").read_text())
-    assert len(saved["records"]) == 3 and saved["settings"]["sizes"][1] == [320, 256, 0.4]
+    assert len(saved["records"]) == 7 and saved["settings"]["sizes"][1] == [320, 256, 0.4]
     assert "estimate" in (out / "ltx_sizes.md").read_text()
