@@ -336,3 +336,13 @@ def forget(*paths: Path) -> None:
     """Results are checked, then removed: a long run must not fill the disk."""
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+def add_run_arguments(p: Any, name: str) -> None:
+    """The options every GPU bench takes: where the models and ComfyUI are, the
+    device, where `name`.json/.md go, and when to stop starting work."""
+    p.add_argument("--cache", type=Path, help="Hugging Face cache holding the model files")
+    p.add_argument("--comfy-dir", type=Path, help="ComfyUI checkout (default: the engine's)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--out", type=Path, help=f"folder for {name}.json and {name}.md")
+    p.add_argument("--stop-at", type=float, help="Unix time after which no step starts")

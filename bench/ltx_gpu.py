@@ -644,11 +644,7 @@ def _fmt_video(v: dict[str, Any]) -> str:
 
 def build_parser() -> Any:
     p = parser(__doc__.split("\n\n")[0])
-    p.add_argument("--cache", type=Path, help="Hugging Face cache holding the model files")
-    p.add_argument("--comfy-dir", type=Path, help="ComfyUI checkout (default: the engine's)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--out", type=Path, help="folder for ltx_gpu.json and ltx_gpu.md")
-    p.add_argument("--stop-at", type=float, help="Unix time after which no step starts")
+    _gpu.add_run_arguments(p, "ltx_gpu")
     p.add_argument("--width", type=int, default=768)
     p.add_argument("--height", type=int, default=512)
     p.add_argument("--duration-s", type=float, default=5.0)

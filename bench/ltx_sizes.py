@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ltx_gpu
+from bench import _gpu, ltx_gpu
 from bench._report import parser
 
 
@@ -46,11 +46,7 @@ def parse_size(text: str) -> tuple[int, int, float]:
 
 def build_parser() -> Any:
     p = parser(__doc__.split("\n\n")[0])
-    p.add_argument("--cache", type=Path, help="Hugging Face cache holding the model files")
-    p.add_argument("--comfy-dir", type=Path, help="ComfyUI checkout (default: the engine's)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--out", type=Path, help="folder for ltx_sizes.json and ltx_sizes.md")
-    p.add_argument("--stop-at", type=float, help="Unix time after which no job starts")
+    _gpu.add_run_arguments(p, "ltx_sizes")
     p.add_argument("--size", action="append", type=parse_size, default=[], dest="sizes")
     p.add_argument("--runs", type=int, default=1, help="jobs of each size (default 1)")
     p.add_argument("--profile", action="store_true", help="profile one warm job of the first size")

@@ -18,20 +18,10 @@ from pathlib import Path
 import pytest
 
 from bench import _gpu, ltx_gpu
-from engine.comfy.locate import find_comfy_dir
 
 pytestmark = pytest.mark.slow  # ~70 s on 2 cores: boot, tiny weights, 15 jobs
 
 TWO_STAGE = {"t2v", "i2v", "a2v", "lipsync"}
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tools.standins._hub import write_cache
-
-    cache = tmp_path_factory.mktemp("hf")
-    write_cache(cache, "tiny", find_comfy_dir())
-    return cache
 
 
 def test_stage_of_names_the_stages():

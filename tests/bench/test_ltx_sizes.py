@@ -11,18 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench import ltx_sizes
-from engine.comfy.locate import find_comfy_dir
 
 pytestmark = pytest.mark.slow  # boot and tiny weights: ~40 s on 2 cores
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tools.standins._hub import write_cache
-
-    cache = tmp_path_factory.mktemp("hf")
-    write_cache(cache, "tiny", find_comfy_dir())
-    return cache
 
 
 def test_parse_size_reads_width_height_seconds():
